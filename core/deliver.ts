@@ -1,0 +1,230 @@
+/**
+ * One delivery attempt (spec R5): a POST of the formatted body with the custom headers, our
+ * User-Agent and the Standard Webhooks headers, classified into an AttemptResult. The promise
+ * never rejects: bad input and network failures are results too, so callers record every attempt.
+ */
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { LookupFunction } from 'node:net';
+import { classifyNetworkError, classifyResponse, type FailureCause } from './classify.js';
+import { headerValueProblem, validateHeaders } from './headers.js';
+import { exchange, type ExchangeError } from './http-exchange.js';
+import { signatureHeaders } from './signing.js';
+import type { DeliveryOutcome, HeaderPair } from './types.js';
+import { defineOwn } from './values.js';
+import { defaultUserAgent } from './version.js';
+
+export { RESPONSE_EXCERPT_BYTES } from './http-exchange.js';
+
+export interface WebhookRequest {
+  url: string;
+  body: string | Buffer;
+  contentType: string;
+  headers?: readonly HeaderPair[];
+  timeoutMs: number;
+  /** The delivery id: `webhook-id`, the same on every retry so the receiver can deduplicate. */
+  messageId: string;
+  /** `whsec_` secrets; when non-empty the webhook-* headers are sent (one signature each). */
+  signingSecrets?: readonly string[];
+  userAgent?: string;
+  /** DNS lookup used to connect, e.g. one that refuses private addresses (R9). */
+  lookup?: LookupFunction;
+  /**
+   * Replaces the shared keep-alive agent. A pooled socket is reused without a new lookup, so a
+   * caller relying on `lookup` as a guard for every request should pass an agent of its own
+   * that only guarded requests use.
+   */
+  agent?: http.Agent;
+}
+
+export interface AttemptResult {
+  success: boolean;
+  outcome: DeliveryOutcome;
+  statusCode: number | null;
+  /** Whole milliseconds, measured with performance.now(). */
+  durationMs: number;
+  error: string | null;
+  retryAfterMs: number | null;
+  responseExcerpt: string | null;
+  location: string | null;
+  /** The headers exactly as sent (Node adds only `Connection`); redact before storing or showing. */
+  requestHeaders: Record<string, string>;
+  startedAt: string;
+  cause: FailureCause | null;
+}
+
+// Shared so consecutive deliveries to one receiver reuse connections (and TLS sessions).
+const keepAliveAgents = {
+  'http:': new http.Agent({ keepAlive: true }),
+  'https:': new https.Agent({ keepAlive: true }),
+};
+
+/** Closes the pooled sockets, for a graceful shutdown or the end of a test run. */
+export function destroyKeepAliveAgents(): void {
+  keepAliveAgents['http:'].destroy();
+  keepAliveAgents['https:'].destroy();
+}
+
+type Prepared =
+  | { ok: true; url: URL; headers: Record<string, string>; body: Buffer }
+  | { ok: false; error: string; headers: Record<string, string> };
+
+function headerLabel(name: unknown): string {
+  return typeof name === 'string' && /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)
+    ? name
+    : JSON.stringify(name);
+}
+
+function prepare(request: WebhookRequest, startedAt: Date): Prepared {
+  const headers: Record<string, string> = {};
+  let url: URL;
+  try {
+    url = new URL(request.url);
+  } catch {
+    return { ok: false, error: 'invalid URL', headers };
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return {
+      ok: false,
+      error: `unsupported URL scheme ${url.protocol} (http or https only)`,
+      headers,
+    };
+  }
+  if (!Number.isFinite(request.timeoutMs) || request.timeoutMs <= 0) {
+    return { ok: false, error: 'invalid timeoutMs', headers };
+  }
+  const custom = request.headers ?? [];
+  const [problem] = validateHeaders(custom);
+  if (problem) {
+    const index = Number(/^headers\[(\d+)\]/.exec(problem.path)?.[1] ?? 0);
+    return { ok: false, error: `invalid header ${headerLabel(custom[index]?.name)}`, headers };
+  }
+  const userAgent = request.userAgent ?? defaultUserAgent();
+  for (const [name, value] of [
+    ['Content-Type', request.contentType],
+    ['User-Agent', userAgent],
+  ]) {
+    if (typeof value !== 'string' || headerValueProblem(value)) {
+      return { ok: false, error: `invalid header ${name}`, headers };
+    }
+  }
+
+  // Credentials in the URL become an explicit Authorization header, so requestHeaders shows
+  // (to be redacted) what was really sent; a custom Authorization header wins.
+  const hasCustomAuthorization = custom.some((h) => h.name.toLowerCase() === 'authorization');
+  if ((url.username || url.password) && !hasCustomAuthorization) {
+    const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+    defineOwn(headers, 'Authorization', `Basic ${Buffer.from(credentials).toString('base64')}`);
+  }
+  url.username = '';
+  url.password = '';
+
+  const body = Buffer.isBuffer(request.body) ? request.body : Buffer.from(request.body, 'utf8');
+  defineOwn(headers, 'Host', url.host);
+  for (const { name, value } of custom) defineOwn(headers, name, value);
+  defineOwn(headers, 'Content-Type', request.contentType);
+  defineOwn(headers, 'Content-Length', String(body.length));
+  defineOwn(headers, 'User-Agent', userAgent);
+  const secrets = request.signingSecrets ?? [];
+  if (secrets.length > 0) {
+    try {
+      const signed = signatureHeaders({
+        id: request.messageId,
+        timestamp: startedAt,
+        body,
+        secrets,
+      });
+      for (const [name, value] of Object.entries(signed)) defineOwn(headers, name, value);
+    } catch (error) {
+      return { ok: false, error: (error as Error).message, headers: {} };
+    }
+  }
+  return { ok: true, url, headers, body };
+}
+
+export async function sendWebhook(request: WebhookRequest): Promise<AttemptResult> {
+  const startedAt = new Date();
+  const started = performance.now();
+  const base = {
+    statusCode: null,
+    retryAfterMs: null,
+    responseExcerpt: null,
+    location: null,
+    startedAt: startedAt.toISOString(),
+  };
+  const elapsed = (): number => Math.round(performance.now() - started);
+
+  const prepared = prepare(request, startedAt);
+  if (!prepared.ok) {
+    return {
+      ...base,
+      success: false,
+      outcome: 'permanent',
+      durationMs: elapsed(),
+      error: prepared.error,
+      requestHeaders: prepared.headers,
+      cause: null,
+    };
+  }
+
+  const deadline = started + request.timeoutMs;
+  const exchangeRequest = {
+    url: prepared.url,
+    headers: prepared.headers,
+    body: prepared.body,
+    deadline,
+    agent: request.agent ?? keepAliveAgents[prepared.url.protocol as 'http:' | 'https:'],
+    lookup: request.lookup,
+  };
+  try {
+    let response;
+    try {
+      response = await exchange(exchangeRequest);
+    } catch (error) {
+      // A pooled socket the server closed while idle fails at once with ECONNRESET before the
+      // request reached the application; one immediate retry on a fresh socket is the standard
+      // remedy (the Node http docs describe it), and webhook-id covers the rare duplicate.
+      const e = error as ExchangeError;
+      if (!e.reusedSocket || e.code !== 'ECONNRESET' || performance.now() >= deadline) throw e;
+      response = await exchange(exchangeRequest);
+    }
+    const classification = classifyResponse({
+      statusCode: response.statusCode,
+      statusText: response.statusMessage,
+      headers: response.headers,
+      body: response.excerpt,
+    });
+    return {
+      ...base,
+      ...classification,
+      success: classification.outcome === 'success',
+      statusCode: response.statusCode,
+      durationMs: elapsed(),
+      responseExcerpt: response.excerpt,
+      requestHeaders: prepared.headers,
+    };
+  } catch (error) {
+    const e = error as ExchangeError;
+    if (e?.beforeSending) {
+      return {
+        ...base,
+        success: false,
+        outcome: 'permanent',
+        durationMs: elapsed(),
+        error: `invalid request: ${e.message}`,
+        requestHeaders: prepared.headers,
+        cause: null,
+      };
+    }
+    // Our own deadline (ERR_ATTEMPT_TIMEOUT) reads `timeout after <timeoutMs> ms` here.
+    const classified = classifyNetworkError(e, request.timeoutMs);
+    return {
+      ...base,
+      ...classified,
+      success: false,
+      statusCode: null,
+      durationMs: elapsed(),
+      requestHeaders: prepared.headers,
+    };
+  }
+}

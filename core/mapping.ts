@@ -1,0 +1,162 @@
+/**
+ * Field mapping (spec R2, R3): which catalogue fields go out under which names, plus constants.
+ * Validation here is what the API runs when an endpoint is saved; mapLead is what every delivery
+ * (and the Field Mapper node) runs per lead.
+ */
+import { isLeadFieldKey } from './catalogue.js';
+import { nameCollisions, nameProblems, type NamedPath } from './names.js';
+import { MESSAGE_TYPES } from './types.js';
+import type {
+  Constant,
+  FieldMapping,
+  LeadRecord,
+  MappedLead,
+  MessageType,
+  PayloadFormat,
+  ValidationProblem,
+} from './types.js';
+import { defineOwn, readOwn, toFieldValue } from './values.js';
+
+export { RESERVED_OUTPUT_NAMES } from './names.js';
+export { validateHeaders } from './headers.js';
+
+/** The mappings an endpoint gets when it is created without any (R2). */
+export const STANDARD_MAPPINGS: readonly FieldMapping[] = Object.freeze(
+  ['firstName', 'lastName', 'email', 'phone'].map((key) =>
+    Object.freeze({ field: key, output: key }),
+  ),
+);
+
+export interface MappingSettings {
+  format: PayloadFormat;
+  fieldMappings: readonly FieldMapping[];
+  constants: readonly Constant[];
+}
+
+export function isMessageType(value: unknown): value is MessageType {
+  return typeof value === 'string' && (MESSAGE_TYPES as readonly string[]).includes(value);
+}
+
+/** Control characters would split headers-like receivers' lines or be unreadable in XML/forms. */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
+/** Every problem of a mapping + constants setup, each with the path of the offending field. */
+export function validateMappingSettings(settings: MappingSettings): ValidationProblem[] {
+  const { format } = settings;
+  const problems: ValidationProblem[] = [];
+  const names: NamedPath[] = [];
+
+  settings.fieldMappings.forEach((mapping, index) => {
+    const fieldPath = `fieldMappings[${index}].field`;
+    const outputPath = `fieldMappings[${index}].output`;
+    const field = typeof mapping?.field === 'string' ? mapping.field : '';
+    if (!isLeadFieldKey(field)) {
+      problems.push({
+        path: fieldPath,
+        message:
+          field === ''
+            ? 'field must be a lead field key'
+            : `"${field}" is not a lead field (see GET /v1/fields)`,
+      });
+    }
+    const output = typeof mapping?.output === 'string' ? mapping.output : '';
+    for (const message of nameProblems(output, format)) {
+      problems.push({ path: outputPath, message: `output name ${message}` });
+    }
+    if (output !== '') names.push({ name: output, path: outputPath });
+  });
+
+  settings.constants.forEach((constant, index) => {
+    const keyPath = `constants[${index}].key`;
+    const key = typeof constant?.key === 'string' ? constant.key : '';
+    for (const message of nameProblems(key, format)) {
+      problems.push({ path: keyPath, message: `constant key ${message}` });
+    }
+    if (key !== '') names.push({ name: key, path: keyPath });
+    const value = constant?.value;
+    if (typeof value !== 'string') {
+      problems.push({
+        path: `constants[${index}].value`,
+        message: 'constant value must be a string',
+      });
+    } else if (CONTROL_CHARACTER.test(value)) {
+      problems.push({
+        path: `constants[${index}].value`,
+        message: 'constant value must not contain line breaks or other control characters',
+      });
+    }
+  });
+
+  problems.push(...nameCollisions(names, format));
+  return problems;
+}
+
+function assertMessageType(messageType: unknown): asserts messageType is MessageType {
+  if (!isMessageType(messageType)) {
+    throw new RangeError(
+      `messageType must be "new_lead" or "lead_update", got ${JSON.stringify(messageType)}`,
+    );
+  }
+}
+
+/**
+ * The ordered record a payload is built from: the mapped lead fields (null when the lead has no
+ * value), then the constants. Lead values are read as own properties only, so a lead carrying
+ * `__proto__` or missing `constructor` can never yield an inherited object.
+ */
+export function mapLead(
+  lead: LeadRecord,
+  fieldMappings: readonly FieldMapping[],
+  constants: readonly Constant[],
+  messageType: MessageType,
+): MappedLead {
+  assertMessageType(messageType);
+  const source: object = lead !== null && typeof lead === 'object' ? lead : {};
+  const entries: MappedLead['entries'] = [];
+  for (const mapping of fieldMappings) {
+    entries.push({
+      name: mapping.output,
+      value: toFieldValue(readOwn(source, mapping.field)),
+      source: 'field',
+    });
+  }
+  for (const constant of constants) {
+    // A constant is kept as written (even ''), only a non-string from an n8n item is normalised.
+    const value =
+      typeof constant.value === 'string' ? constant.value : toFieldValue(constant.value);
+    entries.push({ name: constant.key, value, source: 'constant' });
+  }
+  return { messageType, entries };
+}
+
+/**
+ * The `{name: value}` object the Field Mapper node outputs. Built with defineProperty so a name
+ * such as `__proto__` stays an ordinary own key. Note: like every JS object, integer-like names
+ * ("1", "42") are enumerated before the others.
+ */
+export function fieldsOfMappedLead(mapped: MappedLead): Record<string, string | null> {
+  const fields: Record<string, string | null> = {};
+  for (const entry of mapped.entries) defineOwn(fields, entry.name, entry.value);
+  return fields;
+}
+
+/**
+ * The inverse of fieldsOfMappedLead, for a node that receives a Field Mapper item. Values are
+ * normalised to string | null. Every entry is marked `source: 'field'` since the object does not
+ * say which were constants; no format depends on the difference.
+ */
+export function mappedLeadFromFields(
+  messageType: MessageType,
+  fields: Record<string, unknown>,
+): MappedLead {
+  assertMessageType(messageType);
+  if (fields === null || typeof fields !== 'object' || Array.isArray(fields)) {
+    throw new TypeError('fields must be an object of output name → value');
+  }
+  const entries: MappedLead['entries'] = Object.keys(fields).map((name) => ({
+    name,
+    value: toFieldValue(fields[name]),
+    source: 'field',
+  }));
+  return { messageType, entries };
+}

@@ -1,0 +1,265 @@
+import {
+  NodeConnectionTypes,
+  type IDataObject,
+  type IHookFunctions,
+  type INodeExecutionData,
+  type INodeType,
+  type INodeTypeDescription,
+  type IWebhookFunctions,
+  type IWebhookResponseData,
+} from 'n8n-workflow';
+
+import { withMeetingFields } from '../../core/meeting.js';
+import { verifySignature, type HeaderRecord } from '../../core/signing.js';
+import { MESSAGE_TYPES, type MessageType } from '../../core/types.js';
+import { errorMessage, isMessageType, isPlainObject, leadRecordOf } from '../shared/items.js';
+import {
+  SIGNING_CREDENTIAL,
+  SIGNING_CREDENTIAL_TEST,
+  signingSecretsOf,
+  testSigningCredential,
+} from '../shared/signingCredential.js';
+
+interface LeadEvent {
+  messageType: MessageType;
+  lead: IDataObject;
+}
+
+class BadRequest extends Error {}
+
+/** The events of a request body: one event, an array of events, or `{events: [...]}`. */
+function eventsOf(body: unknown): { events: LeadEvent[]; listed: boolean } {
+  let list: unknown[];
+  let listed = true;
+  let prefix = 'events';
+  if (Array.isArray(body)) {
+    list = body;
+  } else if (isPlainObject(body) && Array.isArray(body.events)) {
+    list = body.events;
+  } else if (isPlainObject(body) && Object.hasOwn(body, 'messageType')) {
+    list = [body];
+    listed = false;
+    prefix = 'body';
+  } else {
+    throw new BadRequest(
+      'The body must be a lead event {messageType, lead}, an array of events or {events: [...]}',
+    );
+  }
+  if (list.length === 0) throw new BadRequest('The body carries no events');
+  const events = list.map((entry, index) => {
+    const path = listed ? `${prefix}[${index}]` : prefix;
+    if (!isPlainObject(entry)) throw new BadRequest(`${path} must be an object`);
+    if (!isMessageType(entry.messageType)) {
+      throw new BadRequest(
+        `${path}.messageType must be one of ${MESSAGE_TYPES.join(', ')}, got ${JSON.stringify(entry.messageType)}`,
+      );
+    }
+    if (!isPlainObject(entry.lead)) throw new BadRequest(`${path}.lead must be an object`);
+    return { messageType: entry.messageType, lead: entry.lead };
+  });
+  return { events, listed };
+}
+
+/** The exact bytes that were signed: n8n keeps them as `req.rawBody` (a Buffer). */
+function rawBodyOf(request: unknown, body: unknown): string | Buffer {
+  const raw = (request as { rawBody?: unknown } | undefined)?.rawBody;
+  if (Buffer.isBuffer(raw)) return raw;
+  if (typeof raw === 'string') return raw;
+  if (typeof body === 'string') return body;
+  return JSON.stringify(body ?? null);
+}
+
+function headerText(value: string | string[] | undefined): string | undefined {
+  if (Array.isArray(value)) return value[0];
+  return value === '' ? undefined : value;
+}
+
+function splitList(value: string): string[] {
+  return value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+}
+
+/** Answers the request itself (status + JSON error) and starts no execution. */
+function reject(
+  context: IWebhookFunctions,
+  statusCode: number,
+  code: string,
+  message: string,
+): IWebhookResponseData {
+  const response = context.getResponseObject();
+  response.writeHead(statusCode, { 'Content-Type': 'application/json; charset=utf-8' });
+  response.end(JSON.stringify({ error: { code, message } }));
+  return { noWebhookResponse: true };
+}
+
+/**
+ * Receives lead events over HTTP (a Standard Webhooks-signed POST from the lead provider or the
+ * Lead Delivery runner) and emits one item per kept event: the lead's catalogue fields, flat, plus
+ * `messageType` and `deliveryId` (the `webhook-id`).
+ */
+export class LeadTrigger implements INodeType {
+  description: INodeTypeDescription = {
+    displayName: 'Lead Trigger',
+    name: 'leadTrigger',
+    icon: {
+      light: 'file:leadTrigger.svg',
+      dark: 'file:leadTrigger.dark.svg',
+    },
+    group: ['trigger'],
+    version: 1,
+    subtitle: '={{($parameter["messageTypes"] || []).join(", ")}}',
+    description:
+      'Starts the workflow when a new lead or a lead update arrives (Standard Webhooks signed POST)',
+    eventTriggerDescription: 'Waiting for a lead event',
+    activationMessage:
+      'Send lead events (POST, signed with the credential\'s secret) to the production URL to start this workflow.',
+    defaults: {
+      name: 'Lead Trigger',
+    },
+    inputs: [],
+    outputs: [NodeConnectionTypes.Main],
+    credentials: [
+      {
+        name: SIGNING_CREDENTIAL,
+        required: true,
+        testedBy: SIGNING_CREDENTIAL_TEST,
+        displayOptions: {
+          show: {
+            verifySignature: [true],
+          },
+        },
+      },
+    ],
+    webhooks: [
+      {
+        name: 'default',
+        httpMethod: 'POST',
+        responseMode: 'onReceived',
+        path: 'lead-events',
+      },
+    ],
+    properties: [
+      {
+        displayName: 'Verify Signature',
+        name: 'verifySignature',
+        type: 'boolean',
+        default: true,
+        description:
+          'Whether to accept only requests whose Standard Webhooks signature (webhook-id, webhook-timestamp, webhook-signature) matches the credential\'s secret and whose timestamp is within 5 minutes. Others get 401.',
+      },
+      {
+        displayName: 'Message Types',
+        name: 'messageTypes',
+        type: 'multiOptions',
+        options: [
+          { name: 'New Lead', value: 'new_lead', description: 'A lead assigned to you' },
+          {
+            name: 'Lead Update',
+            value: 'lead_update',
+            description: "A lead's requested meeting time changed",
+          },
+        ],
+        default: ['new_lead', 'lead_update'],
+        description: 'Which events start the workflow; others are acknowledged and dropped',
+      },
+      {
+        displayName: 'Lead Order IDs',
+        name: 'leadOrderIds',
+        type: 'string',
+        default: '',
+        placeholder: 'e.g. lo_4821, lo_4822',
+        description:
+          'Comma-separated lead order IDs to keep; leave empty to keep the leads of every lead order',
+      },
+    ],
+  };
+
+  methods = {
+    credentialTest: {
+      [SIGNING_CREDENTIAL_TEST]: testSigningCredential,
+    },
+  };
+
+  // The sender (the lead provider or the Lead Delivery runner) is configured with this node's URL
+  // by hand, so there is nothing to register remotely: the lifecycle only has to report success.
+  webhookMethods = {
+    default: {
+      async checkExists(this: IHookFunctions): Promise<boolean> {
+        return true;
+      },
+      async create(this: IHookFunctions): Promise<boolean> {
+        return true;
+      },
+      async delete(this: IHookFunctions): Promise<boolean> {
+        return true;
+      },
+    },
+  };
+
+  async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+    const request = this.getRequestObject();
+    const headers = this.getHeaderData() as HeaderRecord;
+    const body: unknown = this.getBodyData();
+
+    if (this.getNodeParameter('verifySignature', true) !== false) {
+      let secrets: string[];
+      try {
+        secrets = signingSecretsOf(await this.getCredentials(SIGNING_CREDENTIAL));
+      } catch (error) {
+        // The receiver's own misconfiguration: a 5xx, so that the sender retries until it is fixed.
+        return reject(
+          this,
+          500,
+          'signing_not_configured',
+          `Signature verification is on but the signing credential is unusable: ${errorMessage(error)}`,
+        );
+      }
+      const verdict = verifySignature({ body: rawBodyOf(request, body), headers, secrets });
+      if (!verdict.ok) {
+        return reject(this, 401, 'invalid_signature', `Signature rejected: ${verdict.reason}`);
+      }
+    }
+
+    let parsed: { events: LeadEvent[]; listed: boolean };
+    let leads: IDataObject[];
+    try {
+      parsed = eventsOf(body);
+      leads = parsed.events.map((event, index) => {
+        const path = parsed.listed ? `events[${index}].lead` : 'lead';
+        try {
+          return withMeetingFields(leadRecordOf(event.lead, path)) as IDataObject;
+        } catch (error) {
+          throw new BadRequest(`${path}: ${errorMessage(error)}`);
+        }
+      });
+    } catch (error) {
+      return reject(this, 400, 'invalid_body', errorMessage(error));
+    }
+
+    const messageTypes = this.getNodeParameter('messageTypes', [
+      'new_lead',
+      'lead_update',
+    ]) as string[];
+    const leadOrderIds = splitList(String(this.getNodeParameter('leadOrderIds', '') ?? ''));
+    const webhookId = headerText(headers['webhook-id']);
+    const several = parsed.events.length > 1;
+
+    const items: INodeExecutionData[] = [];
+    parsed.events.forEach((event, index) => {
+      const lead = leads[index];
+      if (!messageTypes.includes(event.messageType)) return;
+      if (leadOrderIds.length > 0 && !leadOrderIds.includes(String(lead.leadOrderId ?? ''))) {
+        return;
+      }
+      const json: IDataObject = { ...lead, messageType: event.messageType };
+      if (webhookId !== undefined) json.deliveryId = several ? `${webhookId}-${index}` : webhookId;
+      items.push({ json });
+    });
+
+    const webhookResponse = { received: parsed.events.length };
+    if (items.length === 0) return { webhookResponse };
+    return { webhookResponse, workflowData: [items] };
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * The delivery job queue (pg-boss 12). One job per delivery attempt to make, payload
+ * `{deliveryId, endpointId}`. Jobs are inserted with the caller's transaction (`{ db: tx }`), so
+ * a lead, its deliveries and their jobs commit or roll back together.
+ *
+ * Waking workers: the queue is created with `notify: true` and pg-boss with `useListenNotify`, so
+ * pg-boss inlines a `pg_notify` into the insert; PostgreSQL delivers it at COMMIT to every
+ * process's listener (PGlite: in-process), which wakes the workers of this queue at once. In the
+ * same process `onEnqueued` also fires after commit, for anything else that wants to know.
+ *
+ * pg-boss is ESM-only and the runner compiles to CommonJS: it is loaded with `import()`.
+ */
+import { EventEmitter } from 'node:events';
+import { PgliteDb } from './db/pglite.js';
+import { PostgresDb } from './db/postgres.js';
+import type { Db } from './db/types.js';
+
+export type PgBossModule = typeof import('pg-boss', { with: { 'resolution-mode': 'import' } });
+export type PgBoss = InstanceType<PgBossModule['PgBoss']>;
+export type PgBossConstructorOptions = import('pg-boss', {
+  with: { 'resolution-mode': 'import' },
+}).ConstructorOptions;
+export type PgBossQueueOptions = Omit<
+  import('pg-boss', { with: { 'resolution-mode': 'import' } }).Queue,
+  'name'
+>;
+
+export const QUEUE = 'deliveries';
+export const DEFAULT_BOSS_SCHEMA = 'pgboss';
+
+export interface DeliveryJobData {
+  deliveryId: string;
+  endpointId: string;
+}
+
+export interface EnqueueRequest extends DeliveryJobData {
+  /** Not before this time (a retry's backoff); now when absent. */
+  startAfter?: Date;
+}
+
+export interface QueueDepth {
+  /** Ready to run now. */
+  ready: number;
+  /** Waiting for their startAfter. */
+  deferred: number;
+  /** Being worked on. */
+  active: number;
+}
+
+let pgBossModule: Promise<PgBossModule> | undefined;
+
+/** `import('pg-boss')` once (ESM from CommonJS). */
+export function loadPgBoss(): Promise<PgBossModule> {
+  pgBossModule ??= import('pg-boss');
+  return pgBossModule;
+}
+
+export interface CreateQueueOptions {
+  /** The runner's Db. PostgreSQL: pg-boss opens its own pool on the same server. PGlite: shares the instance. */
+  db: Db;
+  /** pg-boss's schema (default `pgboss`). Tests use `<schema>_boss`. */
+  schema?: string;
+  /** Pool size of pg-boss's own connections (PostgreSQL). */
+  max?: number;
+  /** Hold a LISTEN connection to wake workers (default true; an API-only process may not need it). */
+  listen?: boolean;
+  /** Run pg-boss maintenance in this process (default true). */
+  supervise?: boolean;
+  /** Queue settings for a newly created queue (retries of crashed jobs, expiry, retention). */
+  queueOptions?: PgBossQueueOptions;
+  /** Extra pg-boss constructor options. */
+  bossOptions?: Partial<PgBossConstructorOptions>;
+  onError?: (err: unknown) => void;
+}
+
+/**
+ * Queue defaults: a job whose process died is retried once it expires; the delivery's own retry
+ * schedule is the worker's business (it sends a new job with startAfter), not pg-boss's.
+ */
+export const DEFAULT_QUEUE_OPTIONS: PgBossQueueOptions = {
+  notify: true,
+  expireInSeconds: 300,
+  retryLimit: 10,
+  retryDelay: 5,
+  retryBackoff: true,
+  retryDelayMax: 300,
+};
+
+export interface DeliveryQueue {
+  readonly name: typeof QUEUE;
+  /** pg-boss's schema. */
+  readonly schema: string;
+  /** The pg-boss instance (for `work`, `complete`, `fail`, `notifyWorker`, …). */
+  readonly boss: PgBoss;
+  /** Starts pg-boss (installing/migrating its schema) and creates the queue if missing. */
+  start(): Promise<void>;
+  /** Stops pg-boss; graceful waits for running handlers. Never closes the runner's Db. */
+  stop(options?: { graceful?: boolean; timeoutMs?: number }): Promise<void>;
+  /** Inserts one job per request with `tx`: they commit with the caller's transaction. */
+  enqueueDeliveries(tx: Db, jobs: readonly EnqueueRequest[]): Promise<void>;
+  /** Called after the enqueuing transaction commits, in this process. Returns an unsubscribe. */
+  onEnqueued(listener: (jobs: readonly EnqueueRequest[]) => void): () => void;
+  /** Job counts as pg-boss's queue statistics last saw them (refreshed by its monitor). */
+  depth(): Promise<QueueDepth>;
+}
+
+export async function createQueue(options: CreateQueueOptions): Promise<DeliveryQueue> {
+  const { PgBoss, fromPglite } = await loadPgBoss();
+  const schema = options.schema ?? DEFAULT_BOSS_SCHEMA;
+  const listen = options.listen ?? true;
+  const common: PgBossConstructorOptions = {
+    schema,
+    useListenNotify: listen,
+    supervise: options.supervise ?? true,
+    schedule: false,
+    application_name: 'lead-delivery-runner:pg-boss',
+    ...options.bossOptions,
+  };
+
+  let boss: PgBoss;
+  if (options.db instanceof PgliteDb) {
+    boss = new PgBoss({ ...common, backend: 'pglite', db: fromPglite(options.db.pgliteLike()) });
+  } else if (options.db instanceof PostgresDb) {
+    boss = new PgBoss({
+      ...common,
+      connectionString: options.db.connectionString,
+      max: options.max ?? 4,
+    });
+  } else {
+    throw new Error('createQueue needs the Db from openDb (PostgreSQL or PGlite)');
+  }
+  boss.on('error', (err) => options.onError?.(err));
+
+  const events = new EventEmitter();
+  events.setMaxListeners(0);
+  let started = false;
+
+  return {
+    name: QUEUE,
+    schema,
+    boss,
+
+    async start() {
+      await boss.start();
+      started = true;
+      const existing = await boss.getQueue(QUEUE);
+      if (!existing) {
+        await boss.createQueue(QUEUE, { ...DEFAULT_QUEUE_OPTIONS, ...options.queueOptions, notify: true });
+      } else if (!existing.notify) {
+        await boss.updateQueue(QUEUE, { notify: true });
+      }
+    },
+
+    async stop({ graceful = true, timeoutMs = 30_000 } = {}) {
+      if (!started) return;
+      started = false;
+      await boss.stop({ graceful, close: true, timeout: timeoutMs });
+    },
+
+    async enqueueDeliveries(tx, jobs) {
+      if (jobs.length === 0) return;
+      await boss.insert(
+        QUEUE,
+        jobs.map((job) => ({
+          data: { deliveryId: job.deliveryId, endpointId: job.endpointId } satisfies DeliveryJobData,
+          ...(job.startAfter ? { startAfter: job.startAfter } : {}),
+        })),
+        { db: tx },
+      );
+      const copy = jobs.map((job) => ({ ...job }));
+      tx.afterCommit(() => events.emit('enqueued', copy));
+    },
+
+    onEnqueued(listener) {
+      events.on('enqueued', listener);
+      return () => events.off('enqueued', listener);
+    },
+
+    async depth() {
+      const queue = await boss.getQueue(QUEUE);
+      return {
+        ready: queue?.readyCount ?? 0,
+        deferred: queue?.deferredCount ?? 0,
+        active: queue?.activeCount ?? 0,
+      };
+    },
+  };
+}

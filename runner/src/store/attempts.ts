@@ -1,0 +1,205 @@
+/**
+ * Attempts: one row per HTTP try, the notification history (R6). Read newest first with a keyset
+ * cursor over (started_at, id), served by the (endpoint_id[, status], started_at DESC, id DESC)
+ * indexes, so page n costs what page 1 costs at any table size.
+ */
+import type { MessageType } from '../../../core/types.js';
+import type { Db, Sql } from '../db/types.js';
+
+export type AttemptStatus = 'success' | 'failure';
+
+export interface Attempt {
+  id: string;
+  deliveryId: string;
+  sellerId: string;
+  endpointId: string;
+  leadId: string;
+  messageType: MessageType;
+  test: boolean;
+  attempt: number;
+  startedAt: Date;
+  durationMs: number;
+  status: AttemptStatus;
+  httpStatus: number | null;
+  error: string | null;
+  responseExcerpt: string | null;
+  requestHeaders: Record<string, string>;
+}
+
+export interface HistoryQuery {
+  endpointId: string;
+  status?: AttemptStatus;
+  /** An opaque cursor from a previous page's `nextCursor`. */
+  cursor?: string;
+  limit: number;
+}
+
+export interface HistoryPage {
+  items: Attempt[];
+  nextCursor: string | null;
+}
+
+export const HISTORY_DEFAULT_LIMIT = 50;
+export const HISTORY_MAX_LIMIT = 200;
+
+export class InvalidCursorError extends Error {
+  constructor() {
+    super('cursor is not a cursor this API returned');
+    this.name = 'InvalidCursorError';
+  }
+}
+
+interface AttemptRow {
+  id: string;
+  delivery_id: string;
+  seller_id: string;
+  endpoint_id: string;
+  lead_id: string;
+  message_type: MessageType;
+  test: boolean;
+  attempt: number;
+  started_at: Date;
+  duration_ms: number;
+  status: AttemptStatus;
+  http_status: number | null;
+  error: string | null;
+  response_excerpt: string | null;
+  request_headers: Record<string, string>;
+  /** started_at as exact text (microseconds): the cursor must not lose precision to a JS Date. */
+  started_key: string;
+}
+
+const COLUMNS = `id, delivery_id, seller_id, endpoint_id, lead_id, message_type, test, attempt,
+  started_at, duration_ms, status, http_status, error, response_excerpt, request_headers,
+  to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS started_key`;
+
+interface Cursor {
+  startedAt: string;
+  id: string;
+}
+
+const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+export function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify([cursor.startedAt, cursor.id]), 'utf8').toString('base64url');
+}
+
+export function decodeCursor(text: string): Cursor {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+    if (
+      Array.isArray(value) &&
+      value.length === 2 &&
+      typeof value[0] === 'string' &&
+      CURSOR_TIME.test(value[0]) &&
+      !Number.isNaN(Date.parse(value[0])) &&
+      typeof value[1] === 'string' &&
+      value[1].length > 0 &&
+      value[1].length <= 100
+    ) {
+      return { startedAt: value[0], id: value[1] };
+    }
+  } catch {
+    // fall through
+  }
+  throw new InvalidCursorError();
+}
+
+export const attemptSql = {
+  insert: (attempt: Attempt): Sql => ({
+    text: `INSERT INTO attempts (id, delivery_id, seller_id, endpoint_id, lead_id, message_type,
+        test, attempt, started_at, duration_ms, status, http_status, error, response_excerpt,
+        request_headers)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb)`,
+    values: [
+      attempt.id,
+      attempt.deliveryId,
+      attempt.sellerId,
+      attempt.endpointId,
+      attempt.leadId,
+      attempt.messageType,
+      attempt.test,
+      attempt.attempt,
+      attempt.startedAt,
+      Math.max(0, Math.round(attempt.durationMs)),
+      attempt.status,
+      attempt.httpStatus,
+      attempt.error,
+      attempt.responseExcerpt,
+      JSON.stringify(attempt.requestHeaders ?? {}),
+    ],
+  }),
+  /** One text per filter combination, so each uses its index with no OR-NULL tricks. */
+  history: (query: { endpointId: string; status?: AttemptStatus; after?: Cursor; limit: number }): Sql => {
+    const values: unknown[] = [query.endpointId];
+    const where = ['endpoint_id = $1'];
+    if (query.status) {
+      values.push(query.status);
+      where.push(`status = $${values.length}`);
+    }
+    if (query.after) {
+      values.push(query.after.startedAt, query.after.id);
+      where.push(`(started_at, id) < ($${values.length - 1}::timestamptz, $${values.length}::text)`);
+    }
+    values.push(query.limit);
+    return {
+      text: `SELECT ${COLUMNS} FROM attempts WHERE ${where.join(' AND ')}
+        ORDER BY started_at DESC, id DESC LIMIT $${values.length}`,
+      values,
+    };
+  },
+  forDelivery: (deliveryId: string): Sql => ({
+    text: `SELECT ${COLUMNS} FROM attempts WHERE delivery_id = $1 ORDER BY started_at, id`,
+    values: [deliveryId],
+  }),
+};
+
+function toAttempt(row: AttemptRow): Attempt {
+  return {
+    id: row.id,
+    deliveryId: row.delivery_id,
+    sellerId: row.seller_id,
+    endpointId: row.endpoint_id,
+    leadId: row.lead_id,
+    messageType: row.message_type,
+    test: row.test,
+    attempt: row.attempt,
+    startedAt: row.started_at,
+    durationMs: row.duration_ms,
+    status: row.status,
+    httpStatus: row.http_status,
+    error: row.error,
+    responseExcerpt: row.response_excerpt,
+    requestHeaders: row.request_headers,
+  };
+}
+
+export async function insertAttempt(db: Db, attempt: Attempt): Promise<void> {
+  const { text, values } = attemptSql.insert(attempt);
+  await db.query(text, values);
+}
+
+/** One page of an endpoint's history, newest first. Throws InvalidCursorError for a bad cursor. */
+export async function historyPage(db: Db, query: HistoryQuery): Promise<HistoryPage> {
+  const limit = Math.min(Math.max(1, Math.trunc(query.limit)), HISTORY_MAX_LIMIT);
+  const after = query.cursor ? decodeCursor(query.cursor) : undefined;
+  const { text, values } = attemptSql.history({
+    endpointId: query.endpointId,
+    status: query.status,
+    after,
+    limit: limit + 1,
+  });
+  const { rows } = await db.query<AttemptRow>(text, values);
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    items: page.map(toAttempt),
+    nextCursor: rows.length > limit && last ? encodeCursor({ startedAt: last.started_key, id: last.id }) : null,
+  };
+}
+
+export async function attemptsOfDelivery(db: Db, deliveryId: string): Promise<Attempt[]> {
+  const { text, values } = attemptSql.forDelivery(deliveryId);
+  const { rows } = await db.query<AttemptRow>(text, values);
+  return rows.map(toAttempt);
+}

@@ -1,0 +1,175 @@
+/** R4: meeting times in UTC with +00:00, and displayed in the lead's own zone (DST-aware). */
+import {
+  formatMeetingTime,
+  isValidTimeZone,
+  normalizeMeetingTime,
+  withMeetingFields,
+} from '../../core/meeting.js';
+
+describe('R4 normalizeMeetingTime', () => {
+  test.each([
+    ['2026-04-22T15:45:00-04:00', '2026-04-22T19:45:00+00:00'],
+    ['2026-04-22T19:45:00Z', '2026-04-22T19:45:00+00:00'],
+    ['2026-04-22T19:45Z', '2026-04-22T19:45:00+00:00'],
+    ['2026-04-22T21:45:00.987+02:00', '2026-04-22T19:45:00+00:00'],
+    ['2026-04-23T01:15:00+05:30', '2026-04-22T19:45:00+00:00'],
+    ['20260422T194500Z', '2026-04-22T19:45:00+00:00'],
+    ['2026-04-22T19:45:00+00:00', '2026-04-22T19:45:00+00:00'],
+  ])('%s → %s', (input, expected) => {
+    expect(normalizeMeetingTime(input)).toBe(expected);
+  });
+
+  test.each([
+    '2026-04-22T19:45:00',
+    '2026-04-22',
+    'next Tuesday',
+    '',
+    '2026-02-30T10:00:00Z',
+    '2026-04-22T25:00:00Z',
+    'Wed, 22 Apr 2026 19:45:00 GMT',
+  ])('refuses %p with a RangeError', (input) => {
+    expect(() => normalizeMeetingTime(input)).toThrow(RangeError);
+  });
+
+  test('the message of a local time says an offset is needed', () => {
+    expect(() => normalizeMeetingTime('2026-04-22T19:45:00')).toThrow(/with an offset or Z/);
+  });
+});
+
+describe('R4 formatMeetingTime in the lead zone', () => {
+  test.each([
+    // America/New_York: DST starts 2026-03-08 07:00 UTC, ends 2026-11-01 06:00 UTC
+    [
+      '2026-04-22T19:45:00+00:00',
+      'America/New_York',
+      'Wednesday, April 22, 2026 at 3:45 PM Eastern Daylight Time',
+    ],
+    [
+      '2026-03-08T06:59:00+00:00',
+      'America/New_York',
+      'Sunday, March 8, 2026 at 1:59 AM Eastern Standard Time',
+    ],
+    [
+      '2026-03-08T07:00:00+00:00',
+      'America/New_York',
+      'Sunday, March 8, 2026 at 3:00 AM Eastern Daylight Time',
+    ],
+    [
+      '2026-11-01T05:30:00+00:00',
+      'America/New_York',
+      'Sunday, November 1, 2026 at 1:30 AM Eastern Daylight Time',
+    ],
+    [
+      '2026-11-01T06:30:00+00:00',
+      'America/New_York',
+      'Sunday, November 1, 2026 at 1:30 AM Eastern Standard Time',
+    ],
+    [
+      '2026-01-15T12:00:00+00:00',
+      'America/New_York',
+      'Thursday, January 15, 2026 at 7:00 AM Eastern Standard Time',
+    ],
+    // Europe/Berlin: DST 2026-03-29 01:00 UTC
+    [
+      '2026-03-29T00:59:00+00:00',
+      'Europe/Berlin',
+      'Sunday, March 29, 2026 at 1:59 AM Central European Standard Time',
+    ],
+    [
+      '2026-03-29T01:00:00+00:00',
+      'Europe/Berlin',
+      'Sunday, March 29, 2026 at 3:00 AM Central European Summer Time',
+    ],
+    // Australia/Sydney: DST ends 2026-04-05 (03:00 AEDT → 02:00 AEST), the date crosses midnight
+    [
+      '2026-04-04T15:59:00+00:00',
+      'Australia/Sydney',
+      'Sunday, April 5, 2026 at 2:59 AM Australian Eastern Daylight Time',
+    ],
+    [
+      '2026-04-04T16:00:00+00:00',
+      'Australia/Sydney',
+      'Sunday, April 5, 2026 at 2:00 AM Australian Eastern Standard Time',
+    ],
+    // Asia/Kolkata: half-hour offset, no DST
+    [
+      '2026-04-22T19:45:00+00:00',
+      'Asia/Kolkata',
+      'Thursday, April 23, 2026 at 1:15 AM India Standard Time',
+    ],
+  ])('%s in %s', (iso, zone, expected) => {
+    expect(formatMeetingTime(iso, zone)).toBe(expected);
+  });
+
+  test.each([undefined, null, '', 'UTC', 'Etc/UTC', 'Mars/Olympus_Mons', '+02:00'])(
+    'zone %p falls back to (or is) UTC: Coordinated Universal Time',
+    (zone) => {
+      expect(formatMeetingTime('2026-04-22T19:45:00+00:00', zone)).toBe(
+        'Wednesday, April 22, 2026 at 7:45 PM Coordinated Universal Time',
+      );
+    },
+  );
+});
+
+describe('R4 isValidTimeZone', () => {
+  test.each(['America/New_York', 'Europe/Berlin', 'UTC', 'Asia/Kolkata', 'Etc/GMT+5'])(
+    'accepts %p',
+    (zone) => {
+      expect(isValidTimeZone(zone)).toBe(true);
+    },
+  );
+  test.each(['', 'Mars/Olympus_Mons', '+02:00', 'America/New York', null, 42])(
+    'refuses %p',
+    (zone) => {
+      expect(isValidTimeZone(zone)).toBe(false);
+    },
+  );
+});
+
+describe('R4 withMeetingFields', () => {
+  test('normalises the time and formats it in the lead zone, without touching the input', () => {
+    const lead = {
+      firstName: 'Jane',
+      timeZone: 'America/New_York',
+      requestedMeetingTime: '2026-04-22T15:45:00-04:00',
+    };
+    const copy = withMeetingFields(lead);
+    expect(copy).toEqual({
+      firstName: 'Jane',
+      timeZone: 'America/New_York',
+      requestedMeetingTime: '2026-04-22T19:45:00+00:00',
+      formattedRequestedMeetingTime: 'Wednesday, April 22, 2026 at 3:45 PM Eastern Daylight Time',
+    });
+    expect(lead.requestedMeetingTime).toBe('2026-04-22T15:45:00-04:00');
+  });
+
+  test('without a zone the display is in UTC', () => {
+    const copy = withMeetingFields({ requestedMeetingTime: '2026-04-22T19:45:00Z' });
+    expect(copy.formattedRequestedMeetingTime).toBe(
+      'Wednesday, April 22, 2026 at 7:45 PM Coordinated Universal Time',
+    );
+  });
+
+  test.each([undefined, null, ''])(
+    'no meeting time (%p): both fields null, a stale formatted text is cleared',
+    (value) => {
+      const copy = withMeetingFields({
+        requestedMeetingTime: value,
+        formattedRequestedMeetingTime: 'stale',
+      });
+      expect(copy.requestedMeetingTime).toBeNull();
+      expect(copy.formattedRequestedMeetingTime).toBeNull();
+    },
+  );
+
+  test('an invalid meeting time is refused', () => {
+    expect(() => withMeetingFields({ requestedMeetingTime: 'tomorrow' })).toThrow(RangeError);
+  });
+
+  test('an own __proto__ key is copied as data, not as a prototype', () => {
+    const lead = JSON.parse('{"__proto__":{"x":"1"},"firstName":"Jane"}');
+    const copy = withMeetingFields(lead);
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+    expect(Object.hasOwn(copy, '__proto__')).toBe(true);
+  });
+});

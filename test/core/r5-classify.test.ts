@@ -1,0 +1,178 @@
+/** R5/R6: which responses succeed, are retried or fail for good, and the history's error text. */
+import {
+  classifyNetworkError,
+  classifyResponse,
+  hubSpotErrorTypes,
+  MAX_RETRY_AFTER_MS,
+  parseRetryAfter,
+} from '../../core/classify.js';
+
+const now = new Date('2026-04-22T19:45:00Z');
+
+describe('R5 classifyResponse status table', () => {
+  test.each([
+    [200, 'success', null, null],
+    [201, 'success', null, null],
+    [202, 'success', null, null],
+    [204, 'success', null, null],
+    [408, 'retryable', 'HTTP 408 Request Timeout', 'http_4xx'],
+    [425, 'retryable', 'HTTP 425 Too Early', 'http_4xx'],
+    [429, 'retryable', 'HTTP 429 Too Many Requests', 'http_4xx'],
+    [500, 'retryable', 'HTTP 500 Internal Server Error', 'http_5xx'],
+    [502, 'retryable', 'HTTP 502 Bad Gateway', 'http_5xx'],
+    [503, 'retryable', 'HTTP 503 Service Unavailable', 'http_5xx'],
+    [599, 'retryable', 'HTTP 599', 'http_5xx'],
+    [400, 'permanent', 'HTTP 400 Bad Request', 'http_4xx'],
+    [401, 'permanent', 'HTTP 401 Unauthorized', 'http_4xx'],
+    [403, 'permanent', 'HTTP 403 Forbidden', 'http_4xx'],
+    [404, 'permanent', 'HTTP 404 Not Found', 'http_4xx'],
+    [410, 'permanent', 'HTTP 410 Gone', 'http_4xx'],
+    [422, 'permanent', 'HTTP 422 Unprocessable Entity', 'http_4xx'],
+    [304, 'permanent', 'HTTP 304 Not Modified (redirect not followed)', 'http_3xx'],
+  ])('%i → %s, %p', (statusCode, outcome, error, cause) => {
+    expect(classifyResponse({ statusCode, headers: {} })).toEqual({
+      outcome,
+      error,
+      retryAfterMs: null,
+      location: null,
+      cause,
+    });
+  });
+
+  test('the server reason phrase is used when given', () => {
+    expect(classifyResponse({ statusCode: 500, statusText: 'Oops', headers: {} }).error).toBe(
+      'HTTP 500 Oops',
+    );
+  });
+
+  test('redirects are permanent failures that record the Location', () => {
+    expect(
+      classifyResponse({ statusCode: 301, headers: { location: 'https://new.example.com/hook' } }),
+    ).toEqual({
+      outcome: 'permanent',
+      error: 'HTTP 301 Moved Permanently (redirect to https://new.example.com/hook, not followed)',
+      retryAfterMs: null,
+      location: 'https://new.example.com/hook',
+      cause: 'http_3xx',
+    });
+    expect(classifyResponse({ statusCode: 307, headers: { Location: '/elsewhere' } }).error).toBe(
+      'HTTP 307 Temporary Redirect (redirect to /elsewhere, not followed)',
+    );
+  });
+
+  test('an unexpected status is permanent', () => {
+    expect(classifyResponse({ statusCode: 199, headers: {} }).outcome).toBe('permanent');
+  });
+});
+
+describe('R5 Retry-After', () => {
+  test.each([
+    ['120', 120_000],
+    ['0', 0],
+    [' 5 ', 5_000],
+    ['999999999', MAX_RETRY_AFTER_MS],
+    ['Wed, 22 Apr 2026 19:46:30 GMT', 90_000],
+    ['Wed, 22 Apr 2026 19:00:00 GMT', 0],
+    ['Sat, 25 Apr 2026 19:45:00 GMT', MAX_RETRY_AFTER_MS],
+    ['Wednesday, 22-Apr-26 19:46:00 GMT', 60_000],
+    ['Wed Apr 22 19:47:00 2026', 120_000],
+    ['-5', null],
+    ['1.5', null],
+    ['soon', null],
+    ['1', 1_000],
+    ['2026-04-22T19:46:00Z', null],
+    ['', null],
+    [undefined, null],
+  ])('%p → %p', (value, expected) => {
+    expect(parseRetryAfter(value, now)).toBe(expected);
+  });
+
+  test('retryable responses carry it; 429 with seconds, 503 with a date', () => {
+    expect(
+      classifyResponse({ statusCode: 429, headers: { 'retry-after': '30' }, now }).retryAfterMs,
+    ).toBe(30_000);
+    expect(
+      classifyResponse({
+        statusCode: 503,
+        headers: { 'Retry-After': 'Wed, 22 Apr 2026 19:50:00 GMT' },
+        now,
+      }).retryAfterMs,
+    ).toBe(300_000);
+    expect(
+      classifyResponse({ statusCode: 400, headers: { 'retry-after': '30' }, now }).retryAfterMs,
+    ).toBeNull();
+  });
+});
+
+describe('R5 HubSpot 400 bodies', () => {
+  const body = JSON.stringify({
+    status: 'error',
+    message: 'The request is not valid',
+    errors: [
+      { message: "Error in 'fields.email'.", errorType: 'INVALID_EMAIL' },
+      { message: 'Required field missing', errorType: 'REQUIRED_FIELD' },
+      { message: 'again', errorType: 'INVALID_EMAIL' },
+    ],
+  });
+
+  test('permanent, with the error types in the message', () => {
+    expect(classifyResponse({ statusCode: 400, headers: {}, body })).toEqual({
+      outcome: 'permanent',
+      error: 'HTTP 400 Bad Request: INVALID_EMAIL, REQUIRED_FIELD',
+      retryAfterMs: null,
+      location: null,
+      cause: 'http_4xx',
+    });
+  });
+
+  test('a truncated excerpt still yields the types; other bodies add nothing', () => {
+    expect(hubSpotErrorTypes(body.slice(0, body.indexOf('REQUIRED_FIELD')))).toEqual([
+      'INVALID_EMAIL',
+    ]);
+    expect(hubSpotErrorTypes('{"errors":"nope"}')).toEqual([]);
+    expect(classifyResponse({ statusCode: 400, headers: {}, body: '<html>bad</html>' }).error).toBe(
+      'HTTP 400 Bad Request',
+    );
+  });
+});
+
+describe('R6 classifyNetworkError messages', () => {
+  const err = (code: string, extra: Record<string, unknown> = {}) =>
+    Object.assign(new Error(`boom ${code}`), { code, ...extra });
+
+  test.each([
+    [err('ETIMEDOUT'), 'timeout after 10000 ms', 'timeout'],
+    [err('ERR_ATTEMPT_TIMEOUT'), 'timeout after 10000 ms', 'timeout'],
+    [err('ECONNREFUSED'), 'connection refused', 'connect'],
+    [err('ECONNRESET'), 'connection reset', 'network'],
+    [new Error('socket hang up'), 'connection reset', 'network'],
+    [
+      err('ENOTFOUND', { hostname: 'nope.invalid' }),
+      'DNS lookup failed for nope.invalid (ENOTFOUND)',
+      'dns',
+    ],
+    [
+      err('EAI_AGAIN', { hostname: 'slow.test' }),
+      'DNS lookup failed for slow.test (EAI_AGAIN)',
+      'dns',
+    ],
+    [err('CERT_HAS_EXPIRED'), 'TLS error: boom CERT_HAS_EXPIRED', 'tls'],
+    [err('ERR_TLS_CERT_ALTNAME_INVALID'), 'TLS error: boom ERR_TLS_CERT_ALTNAME_INVALID', 'tls'],
+    [err('EHOSTUNREACH'), 'host unreachable', 'connect'],
+    [err('ENETUNREACH'), 'host unreachable', 'connect'],
+    [new Error('weird'), 'network error: weird', 'network'],
+    [
+      Object.assign(new AggregateError([err('ECONNREFUSED')], ''), {}),
+      'connection refused',
+      'connect',
+    ],
+  ])('%p → %p', (error, message, cause) => {
+    expect(classifyNetworkError(error, 10000)).toEqual({
+      outcome: 'retryable',
+      error: message,
+      retryAfterMs: null,
+      location: null,
+      cause,
+    });
+  });
+});

@@ -1,0 +1,165 @@
+/**
+ * R5/R6: timeouts, refused and reset connections, large responses and keep-alive reuse, against
+ * real node:http servers on 127.0.0.1 (port 0).
+ */
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { destroyKeepAliveAgents, RESPONSE_EXCERPT_BYTES, sendWebhook } from '../../core/deliver.js';
+
+const servers: http.Server[] = [];
+
+async function listen(handler: http.RequestListener): Promise<string> {
+  const server = http.createServer(handler);
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+}
+
+afterEach(async () => {
+  for (const server of servers.splice(0)) {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+afterAll(() => destroyKeepAliveAgents());
+
+const request = (url: string, timeoutMs = 5000) => ({
+  url,
+  body: '{"messageType":"new_lead"}',
+  contentType: 'application/json',
+  timeoutMs,
+  messageId: 'dlv_real',
+});
+
+describe('R5 timeout', () => {
+  test('a server that never answers: retryable "timeout after 200 ms", request aborted', async () => {
+    let aborted: Promise<void> = Promise.resolve();
+    const url = await listen((req) => {
+      aborted = new Promise((resolve) => req.socket.on('close', () => resolve()));
+    });
+    const result = await sendWebhook(request(url, 200));
+    expect(result).toMatchObject({
+      success: false,
+      outcome: 'retryable',
+      statusCode: null,
+      error: 'timeout after 200 ms',
+      cause: 'timeout',
+    });
+    await aborted; // the server sees the connection closed: the attempt really stopped
+  });
+
+  test('a response whose body never ends is judged by its status when the deadline passes', async () => {
+    const url = await listen((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.write('accepted, still talking');
+    });
+    const result = await sendWebhook(request(url, 300));
+    expect(result).toMatchObject({
+      success: true,
+      statusCode: 200,
+      responseExcerpt: 'accepted, still talking',
+    });
+  });
+});
+
+describe('R6 network failures', () => {
+  test('a closed port: retryable "connection refused"', async () => {
+    const url = await listen(() => undefined);
+    const server = servers.pop() as http.Server;
+    await new Promise((resolve) => server.close(resolve));
+    const result = await sendWebhook(request(url));
+    expect(result).toMatchObject({
+      outcome: 'retryable',
+      error: 'connection refused',
+      cause: 'connect',
+      statusCode: null,
+    });
+  });
+
+  test('a server that destroys the socket: retryable "connection reset"', async () => {
+    const url = await listen((req) => req.socket.destroy());
+    const result = await sendWebhook(request(url));
+    expect(result).toMatchObject({
+      outcome: 'retryable',
+      error: 'connection reset',
+      cause: 'network',
+    });
+  });
+});
+
+describe('R6 response excerpt', () => {
+  test('a large body: excerpt of at most 2048 bytes, whole multi-byte characters only', async () => {
+    const url = await listen((_req, res) => {
+      res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('a' + '€'.repeat(1024 * 1024)); // ~3 MB
+    });
+    const result = await sendWebhook(request(url));
+    expect(result.statusCode).toBe(500);
+    const excerpt = result.responseExcerpt ?? '';
+    expect(Buffer.byteLength(excerpt)).toBeLessThanOrEqual(RESPONSE_EXCERPT_BYTES);
+    expect(Buffer.byteLength(excerpt)).toBeGreaterThan(RESPONSE_EXCERPT_BYTES - 3);
+    expect(excerpt).toBe('a' + '€'.repeat(682)); // 1 + 682 × 3 = 2047 bytes; the next € would not fit
+    expect(excerpt).not.toContain('\uFFFD');
+  });
+
+  test('an empty body gives a null excerpt', async () => {
+    const url = await listen((_req, res) => res.writeHead(204).end());
+    const result = await sendWebhook(request(url));
+    expect(result).toMatchObject({ success: true, statusCode: 204, responseExcerpt: null });
+  });
+});
+
+describe('R5 keep-alive', () => {
+  test('consecutive requests reuse one connection, including after a drained mid-size body', async () => {
+    const connections = new Set<unknown>();
+    const bodies: string[] = [];
+    let count = 0;
+    const url = await listen((req, res) => {
+      connections.add(req.socket);
+      let text = '';
+      req.on('data', (chunk) => (text += chunk));
+      req.on('end', () => {
+        bodies.push(text);
+        count += 1;
+        // The second answer is larger than the excerpt but small enough to be drained.
+        res.writeHead(200, { 'Content-Type': 'text/plain' });
+        res.end(count === 2 ? 'x'.repeat(10_000) : `ok ${count}`);
+      });
+    });
+    const results = [];
+    for (let i = 0; i < 4; i += 1) results.push(await sendWebhook(request(url)));
+    expect(results.map((r) => r.statusCode)).toEqual([200, 200, 200, 200]);
+    expect(results.map((r) => r.responseExcerpt?.length)).toEqual([4, 2048, 4, 4]);
+    expect(bodies).toEqual(Array(4).fill('{"messageType":"new_lead"}'));
+    expect(connections.size).toBe(1);
+  });
+
+  test('a large body destroys the socket, and the next request still succeeds', async () => {
+    let count = 0;
+    const url = await listen((_req, res) => {
+      count += 1;
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.end(count === 1 ? 'y'.repeat(2 * 1024 * 1024) : 'fine');
+    });
+    const first = await sendWebhook(request(url));
+    const second = await sendWebhook(request(url));
+    expect(first.responseExcerpt).toHaveLength(RESPONSE_EXCERPT_BYTES);
+    expect(second).toMatchObject({ success: true, responseExcerpt: 'fine' });
+  });
+
+  test('a pooled socket that fails at once with a reset is retried once on a fresh socket', async () => {
+    const requestsPerSocket = new Map<unknown, number>();
+    const url = await listen((req, res) => {
+      const seen = (requestsPerSocket.get(req.socket) ?? 0) + 1;
+      requestsPerSocket.set(req.socket, seen);
+      // The second request on a reused socket meets a server that has just dropped it.
+      if (seen === 2) req.socket.destroy();
+      else res.end('ok');
+    });
+    expect((await sendWebhook(request(url))).success).toBe(true);
+    const again = await sendWebhook(request(url));
+    expect(again).toMatchObject({ success: true, responseExcerpt: 'ok' });
+    expect([...requestsPerSocket.values()]).toEqual([2, 1]);
+  });
+});
