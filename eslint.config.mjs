@@ -19,7 +19,10 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
     },
   },
   {
@@ -31,6 +34,11 @@ export default tseslint.config(
       // standardwebhooks); n8n installs a self-hosted community package's runtime dependencies.
       '@n8n/community-nodes/no-runtime-dependencies': 'off',
     },
+  },
+  {
+    // The plugin reads package.json through the TypeScript parser, as one object expression.
+    files: ['package.json'],
+    rules: { '@typescript-eslint/no-unused-expressions': 'off' },
   },
   prettier,
 );

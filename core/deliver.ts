@@ -75,6 +75,15 @@ function headerLabel(name: unknown): string {
     : JSON.stringify(name);
 }
 
+/** URL userinfo is percent-encoded; a malformed escape is kept as written rather than thrown. */
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 function prepare(request: WebhookRequest, startedAt: Date): Prepared {
   const headers: Record<string, string> = {};
   let url: URL;
@@ -113,7 +122,7 @@ function prepare(request: WebhookRequest, startedAt: Date): Prepared {
   // (to be redacted) what was really sent; a custom Authorization header wins.
   const hasCustomAuthorization = custom.some((h) => h.name.toLowerCase() === 'authorization');
   if ((url.username || url.password) && !hasCustomAuthorization) {
-    const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+    const credentials = `${safeDecode(url.username)}:${safeDecode(url.password)}`;
     defineOwn(headers, 'Authorization', `Basic ${Buffer.from(credentials).toString('base64')}`);
   }
   url.username = '';
@@ -154,7 +163,13 @@ export async function sendWebhook(request: WebhookRequest): Promise<AttemptResul
   };
   const elapsed = (): number => Math.round(performance.now() - started);
 
-  const prepared = prepare(request, startedAt);
+  let prepared: Prepared;
+  try {
+    prepared = prepare(request, startedAt);
+  } catch (error) {
+    // A malformed request object (a caller's bug) is still an attempt result, never a rejection.
+    prepared = { ok: false, error: `invalid request: ${(error as Error).message}`, headers: {} };
+  }
   if (!prepared.ok) {
     return {
       ...base,

@@ -10,6 +10,5 @@ export * from './meeting.js';
 export * from './signing.js';
 export * from './classify.js';
 export * from './version.js';
-export * from './http-exchange.js';
 export * from './deliver.js';
 export * from './redact.js';

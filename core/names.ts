@@ -36,6 +36,7 @@ export function isXmlName(name: string): boolean {
 
 /** Everything wrong with one name on its own (not counting collisions with other names). */
 export function nameProblems(name: string, format: PayloadFormat): string[] {
+  if (typeof name !== 'string') return ['must be a string'];
   if (name.length === 0) return ['must not be empty'];
   const problems: string[] = [];
   if (name.length > MAX_OUTPUT_NAME_LENGTH) {

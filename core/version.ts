@@ -10,7 +10,12 @@ import { dirname, join } from 'node:path';
 export const PACKAGE_NAME = 'n8n-nodes-lead-delivery';
 const FALLBACK_VERSION = '0.0.0';
 
-export function findPackageVersion(startDirectory: string): string {
+interface FoundManifest {
+  directory: string;
+  version: string;
+}
+
+function findManifest(startDirectory: string): FoundManifest | null {
   let directory = startDirectory;
   for (;;) {
     try {
@@ -18,16 +23,33 @@ export function findPackageVersion(startDirectory: string): string {
         name?: unknown;
         version?: unknown;
       };
-      if (manifest.name === PACKAGE_NAME && typeof manifest.version === 'string') {
-        return manifest.version;
+      if (manifest.name === PACKAGE_NAME) {
+        return { directory, version: typeof manifest.version === 'string' ? manifest.version : '' };
       }
     } catch {
       // no (readable) package.json at this level: keep walking up
     }
     const parent = dirname(directory);
-    if (parent === directory) return FALLBACK_VERSION;
+    if (parent === directory) return null;
     directory = parent;
   }
+}
+
+/** The version of n8n-nodes-lead-delivery above `startDirectory`, or 0.0.0 when none is found. */
+export function findPackageVersion(startDirectory: string): string {
+  return findManifest(startDirectory)?.version || FALLBACK_VERSION;
+}
+
+/**
+ * The directory holding the n8n-nodes-lead-delivery package.json above `startDirectory` (the
+ * repository root in development, the package folder when installed), e.g. to find workflows/.
+ */
+export function findPackageRoot(startDirectory: string): string {
+  const found = findManifest(startDirectory);
+  if (!found) {
+    throw new Error(`No package.json of ${PACKAGE_NAME} found above ${startDirectory}`);
+  }
+  return found.directory;
 }
 
 let cached: string | undefined;
@@ -39,23 +61,4 @@ export function packageVersion(): string {
 
 export function defaultUserAgent(): string {
   return `lead-delivery/${packageVersion()}`;
-}
-
-/** The directory of this package's package.json (the repository root in development). */
-export function findPackageRoot(startDirectory: string): string {
-  let directory = startDirectory;
-  for (;;) {
-    try {
-      const manifest = JSON.parse(readFileSync(join(directory, 'package.json'), 'utf8')) as {
-        name?: unknown;
-      };
-      if (manifest.name === PACKAGE_NAME) return directory;
-    } catch {
-      // no (readable) package.json at this level: keep walking up
-    }
-    const parent = dirname(directory);
-    if (parent === directory)
-      throw new Error(`No ${PACKAGE_NAME} package.json above ${startDirectory}`);
-    directory = parent;
-  }
 }

@@ -34,7 +34,8 @@ export class LeadDeliveryApi implements ICredentialType {
       type: 'string',
       typeOptions: { password: true },
       default: '',
-      description: 'The seller API key the runner printed (or returned) when the seller was created',
+      description:
+        'The seller API key the runner printed (or returned) when the seller was created',
       required: true,
     },
   ];

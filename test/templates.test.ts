@@ -29,7 +29,9 @@ function withParameters(
   return {
     ...definition,
     nodes: definition.nodes.map((node) =>
-      byNode[node.name] ? { ...node, parameters: { ...node.parameters, ...byNode[node.name] } } : node,
+      byNode[node.name]
+        ? { ...node, parameters: { ...node.parameters, ...byNode[node.name] } }
+        : node,
     ),
   };
 }
@@ -137,10 +139,18 @@ describe('workflows/ templates executed by n8n-core WorkflowExecute', () => {
     const [request] = await receiver.waitFor(1);
     expect(request.method).toBe('POST');
     expect(request.headers['content-type']).toBe('application/json');
-    expect(JSON.parse(request.body)).toEqual({ messageType: 'new_lead', ...goldenJson('flat-json.json') });
+    expect(JSON.parse(request.body)).toEqual({
+      messageType: 'new_lead',
+      ...goldenJson('flat-json.json'),
+    });
     expectSigned(request.headers, request.body, 'msg_flat_1');
 
-    const [outcome] = outputsOfNodeType(result, definition, NODE_TYPE.webhookDeliver, 'Lead Trigger');
+    const [outcome] = outputsOfNodeType(
+      result,
+      definition,
+      NODE_TYPE.webhookDeliver,
+      'Lead Trigger',
+    );
     expect(outcome.startIndex).toBe(0);
     expect(outcome.json).toMatchObject({ success: true, outcome: 'success', statusCode: 200 });
   });
@@ -158,7 +168,10 @@ describe('workflows/ templates executed by n8n-core WorkflowExecute', () => {
       },
       'Webhook Deliver': { url: receiver.url },
     });
-    await run(definition, leadItems([{ ...JANE, messageType: 'new_lead', deliveryId: 'msg_nested_1' }]));
+    await run(
+      definition,
+      leadItems([{ ...JANE, messageType: 'new_lead', deliveryId: 'msg_nested_1' }]),
+    );
     const [request] = await receiver.waitFor(1);
     expect(JSON.parse(request.body)).toEqual({
       messageType: 'new_lead',
@@ -172,7 +185,10 @@ describe('workflows/ templates executed by n8n-core WorkflowExecute', () => {
       'Format Payload': { endpointUrl: hubspotGolden.WEBHOOKURL as string },
       'Webhook Deliver': { url: receiver.url },
     });
-    await run(definition, leadItems([{ ...GEORGE, messageType: 'new_lead', deliveryId: 'msg_hs_1' }]));
+    await run(
+      definition,
+      leadItems([{ ...GEORGE, messageType: 'new_lead', deliveryId: 'msg_hs_1' }]),
+    );
     const [request] = await receiver.waitFor(1);
     expect(request.headers['content-type']).toBe('application/json');
     expect(JSON.parse(request.body)).toEqual(hubspotGolden);
@@ -208,7 +224,10 @@ describe('workflows/ templates executed by n8n-core WorkflowExecute', () => {
     const definition = withParameters(template('form-delivery'), {
       'Webhook Deliver': { url: receiver.url },
     });
-    await run(definition, leadItems([{ ...JANE, messageType: 'new_lead', deliveryId: 'msg_form_1' }]));
+    await run(
+      definition,
+      leadItems([{ ...JANE, messageType: 'new_lead', deliveryId: 'msg_form_1' }]),
+    );
     const [request] = await receiver.waitFor(1);
     expect(request.headers['content-type']).toMatch(/^application\/x-www-form-urlencoded/);
     expect(request.body).toBe(golden('flat.form.txt'));
@@ -246,7 +265,12 @@ describe('workflows/ templates executed by n8n-core WorkflowExecute', () => {
     expect(receiver.requests).toHaveLength(1);
     expect(updatesReceiver.requests).toHaveLength(1);
 
-    const outcomes = outputsOfNodeType(result, definition, NODE_TYPE.webhookDeliver, 'Lead Trigger');
+    const outcomes = outputsOfNodeType(
+      result,
+      definition,
+      NODE_TYPE.webhookDeliver,
+      'Lead Trigger',
+    );
     expect(outcomes.map((o) => [o.nodeName, o.startIndex]).sort()).toEqual([
       ['Deliver Lead Updates', 1],
       ['Deliver New Leads', 0],
@@ -265,7 +289,12 @@ describe('workflows/ templates executed by n8n-core WorkflowExecute', () => {
     }));
     const result = await run(definition, leadItems(leads));
     await receiver.waitFor(40);
-    const outcomes = outputsOfNodeType(result, definition, NODE_TYPE.webhookDeliver, 'Lead Trigger');
+    const outcomes = outputsOfNodeType(
+      result,
+      definition,
+      NODE_TYPE.webhookDeliver,
+      'Lead Trigger',
+    );
     expect(outcomes).toHaveLength(40);
     for (const outcome of outcomes) {
       expect(outcome.json.deliveryId).toBe(`msg_many_${outcome.startIndex}`);

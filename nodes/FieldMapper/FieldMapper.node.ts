@@ -23,7 +23,13 @@ import {
   type PayloadFormat,
   type ValidationProblem,
 } from '../../core/types.js';
-import { carriedKeys, errorItem, errorMessage, messageTypeOf } from '../shared/items.js';
+import {
+  carriedKeys,
+  errorItem,
+  errorMessage,
+  messageTypeOf,
+  toNodeOperationError,
+} from '../shared/items.js';
 import { parameterReader } from '../shared/parameters.js';
 
 interface MappingParameter {
@@ -55,10 +61,19 @@ const DEFAULT_FIELD_MAPPINGS = {
 /** The n8n parameter paths of a core validation path (`fieldMappings[2].output` → `Field Mappings #3 › Output Name`). */
 function describeProblem(problem: ValidationProblem): string {
   const readable = problem.path
-    .replace(/^fieldMappings\[(\d+)\]\.field/, (_m, i: string) => `Field Mappings #${Number(i) + 1} › Field`)
-    .replace(/^fieldMappings\[(\d+)\]\.output/, (_m, i: string) => `Field Mappings #${Number(i) + 1} › Output Name`)
+    .replace(
+      /^fieldMappings\[(\d+)\]\.field/,
+      (_m, i: string) => `Field Mappings #${Number(i) + 1} › Field`,
+    )
+    .replace(
+      /^fieldMappings\[(\d+)\]\.output/,
+      (_m, i: string) => `Field Mappings #${Number(i) + 1} › Output Name`,
+    )
     .replace(/^constants\[(\d+)\]\.key/, (_m, i: string) => `Constants #${Number(i) + 1} › Key`)
-    .replace(/^constants\[(\d+)\]\.value/, (_m, i: string) => `Constants #${Number(i) + 1} › Value`);
+    .replace(
+      /^constants\[(\d+)\]\.value/,
+      (_m, i: string) => `Constants #${Number(i) + 1} › Value`,
+    );
   return `${readable}: ${problem.message}`;
 }
 
@@ -205,7 +220,11 @@ export class FieldMapper implements INodeType {
     for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
       const json = items[itemIndex].json;
       try {
-        const rawMappings = read<MappingParameter>('fieldMappings', itemIndex, DEFAULT_FIELD_MAPPINGS);
+        const rawMappings = read<MappingParameter>(
+          'fieldMappings',
+          itemIndex,
+          DEFAULT_FIELD_MAPPINGS,
+        );
         const rawConstants = read<ConstantParameter>('constants', itemIndex, {});
         if (rawMappings !== lastRaw.mappings) fieldMappings = mappingsOf(rawMappings);
         if (rawConstants !== lastRaw.constants) constants = constantsOf(rawConstants);
@@ -254,8 +273,7 @@ export class FieldMapper implements INodeType {
           returnData.push(errorItem(json, errorMessage(error), itemIndex));
           continue;
         }
-        if (error instanceof NodeOperationError) throw error;
-        throw new NodeOperationError(this.getNode(), errorMessage(error), { itemIndex });
+        throw toNodeOperationError(this.getNode(), error, itemIndex);
       }
     }
     return [returnData];

@@ -1,6 +1,5 @@
 import {
   NodeConnectionTypes,
-  NodeOperationError,
   type IDataObject,
   type IExecuteFunctions,
   type INodeExecutionData,
@@ -17,6 +16,7 @@ import {
   errorMessage,
   isPlainObject,
   messageTypeOf,
+  toNodeOperationError,
 } from '../shared/items.js';
 import { parameterReader } from '../shared/parameters.js';
 
@@ -133,8 +133,7 @@ export class FormatPayload implements INodeType {
           returnData.push(errorItem(json, errorMessage(error), itemIndex));
           continue;
         }
-        if (error instanceof NodeOperationError) throw error;
-        throw new NodeOperationError(this.getNode(), errorMessage(error), { itemIndex });
+        throw toNodeOperationError(this.getNode(), error, itemIndex);
       }
     }
     return [returnData];

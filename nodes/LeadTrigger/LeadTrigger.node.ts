@@ -31,7 +31,6 @@ class BadRequest extends Error {}
 function eventsOf(body: unknown): { events: LeadEvent[]; listed: boolean } {
   let list: unknown[];
   let listed = true;
-  let prefix = 'events';
   if (Array.isArray(body)) {
     list = body;
   } else if (isPlainObject(body) && Array.isArray(body.events)) {
@@ -39,7 +38,6 @@ function eventsOf(body: unknown): { events: LeadEvent[]; listed: boolean } {
   } else if (isPlainObject(body) && Object.hasOwn(body, 'messageType')) {
     list = [body];
     listed = false;
-    prefix = 'body';
   } else {
     throw new BadRequest(
       'The body must be a lead event {messageType, lead}, an array of events or {events: [...]}',
@@ -47,17 +45,39 @@ function eventsOf(body: unknown): { events: LeadEvent[]; listed: boolean } {
   }
   if (list.length === 0) throw new BadRequest('The body carries no events');
   const events = list.map((entry, index) => {
-    const path = listed ? `${prefix}[${index}]` : prefix;
-    if (!isPlainObject(entry)) throw new BadRequest(`${path} must be an object`);
+    // Paths name the offending part of the body: `events[2].lead`, or `lead` for a single event.
+    const at = (key: string) => (listed ? `events[${index}].${key}` : key);
+    if (!isPlainObject(entry)) throw new BadRequest(`events[${index}] must be an object`);
     if (!isMessageType(entry.messageType)) {
       throw new BadRequest(
-        `${path}.messageType must be one of ${MESSAGE_TYPES.join(', ')}, got ${JSON.stringify(entry.messageType)}`,
+        `${at('messageType')} must be one of ${MESSAGE_TYPES.join(', ')}, got ${JSON.stringify(entry.messageType)}`,
       );
     }
-    if (!isPlainObject(entry.lead)) throw new BadRequest(`${path}.lead must be an object`);
+    if (!isPlainObject(entry.lead)) throw new BadRequest(`${at('lead')} must be an object`);
     return { messageType: entry.messageType, lead: entry.lead };
   });
   return { events, listed };
+}
+
+/**
+ * Each event's lead: its catalogue fields (R1) with the meeting fields completed (R4), or the first
+ * problem found, naming the event.
+ */
+function leadsOf(parsed: {
+  events: LeadEvent[];
+  listed: boolean;
+}): { leads: IDataObject[] } | { problem: string } {
+  const leads: IDataObject[] = [];
+  for (const [index, event] of parsed.events.entries()) {
+    const path = parsed.listed ? `events[${index}].lead` : 'lead';
+    try {
+      leads.push(withMeetingFields(leadRecordOf(event.lead, path)) as IDataObject);
+    } catch (error) {
+      const message = errorMessage(error);
+      return { problem: message.startsWith(path) ? message : `${path}: ${message}` };
+    }
+  }
+  return { leads };
 }
 
 /** The exact bytes that were signed: n8n keeps them as `req.rawBody` (a Buffer). */
@@ -114,7 +134,7 @@ export class LeadTrigger implements INodeType {
       'Starts the workflow when a new lead or a lead update arrives (Standard Webhooks signed POST)',
     eventTriggerDescription: 'Waiting for a lead event',
     activationMessage:
-      'Send lead events (POST, signed with the credential\'s secret) to the production URL to start this workflow.',
+      "Send lead events (POST, signed with the credential's secret) to the production URL to start this workflow.",
     defaults: {
       name: 'Lead Trigger',
     },
@@ -122,9 +142,9 @@ export class LeadTrigger implements INodeType {
     outputs: [NodeConnectionTypes.Main],
     credentials: [
       {
-        name: SIGNING_CREDENTIAL,
+        name: 'standardWebhooksSigningApi',
         required: true,
-        testedBy: SIGNING_CREDENTIAL_TEST,
+        testedBy: 'standardWebhooksSigningSecretTest',
         displayOptions: {
           show: {
             verifySignature: [true],
@@ -147,7 +167,7 @@ export class LeadTrigger implements INodeType {
         type: 'boolean',
         default: true,
         description:
-          'Whether to accept only requests whose Standard Webhooks signature (webhook-id, webhook-timestamp, webhook-signature) matches the credential\'s secret and whose timestamp is within 5 minutes. Others get 401.',
+          "Whether to accept only requests whose Standard Webhooks signature (webhook-id, webhook-timestamp, webhook-signature) matches the credential's secret and whose timestamp is within 5 minutes. Others get 401.",
       },
       {
         displayName: 'Message Types',
@@ -223,20 +243,14 @@ export class LeadTrigger implements INodeType {
     }
 
     let parsed: { events: LeadEvent[]; listed: boolean };
-    let leads: IDataObject[];
     try {
       parsed = eventsOf(body);
-      leads = parsed.events.map((event, index) => {
-        const path = parsed.listed ? `events[${index}].lead` : 'lead';
-        try {
-          return withMeetingFields(leadRecordOf(event.lead, path)) as IDataObject;
-        } catch (error) {
-          throw new BadRequest(`${path}: ${errorMessage(error)}`);
-        }
-      });
     } catch (error) {
       return reject(this, 400, 'invalid_body', errorMessage(error));
     }
+    const read = leadsOf(parsed);
+    if ('problem' in read) return reject(this, 400, 'invalid_body', read.problem);
+    const { leads } = read;
 
     const messageTypes = this.getNodeParameter('messageTypes', [
       'new_lead',

@@ -7,7 +7,7 @@ import {
   type INodeTypeDescription,
 } from 'n8n-workflow';
 
-import { errorMessage } from '../shared/items.js';
+import { errorMessage, toNodeOperationError } from '../shared/items.js';
 import { parameterReader } from '../shared/parameters.js';
 
 const OUTPUT_NEW_LEAD = 0;
@@ -65,7 +65,8 @@ export class RouteByMessageType implements INodeType {
           },
         ],
         default: 'error',
-        description: 'What to do with an item whose messageType is neither new_lead nor lead_update',
+        description:
+          'What to do with an item whose messageType is neither new_lead nor lead_update',
       },
     ],
   };
@@ -99,11 +100,11 @@ export class RouteByMessageType implements INodeType {
           {
             itemIndex,
             description:
-              "Set \"Unknown Types\" to \"Send to 'Other' Output\" to route such items instead of failing.",
+              'Set "Unknown Types" to "Send to \'Other\' Output" to route such items instead of failing.',
           },
         );
       } catch (error) {
-        if (!this.continueOnFail()) throw error;
+        if (!this.continueOnFail()) throw toNodeOperationError(this.getNode(), error, itemIndex);
         outputs[OUTPUT_OTHER].push({
           json: { ...item.json, error: errorMessage(error) },
           pairedItem: { item: itemIndex },

@@ -14,7 +14,7 @@ import { sendWebhook, type AttemptResult } from '../../core/deliver.js';
 import { validateHeaders } from '../../core/headers.js';
 import { redactHeaders } from '../../core/redact.js';
 import type { HeaderPair } from '../../core/types.js';
-import { carriedKeys, errorItem, errorMessage } from '../shared/items.js';
+import { carriedKeys, errorItem, errorMessage, toNodeOperationError } from '../shared/items.js';
 import { mapWithLimit } from '../shared/limit.js';
 import { parameterReader, type ParameterReader } from '../shared/parameters.js';
 import { webhookDeliverTransport } from './transport.js';
@@ -54,18 +54,16 @@ function headersOf(parameter: HeadersParameter): HeaderPair[] {
   }));
 }
 
-function checkUrl(value: string): string {
+/** The URL to send to, or why the parameter value is not one. */
+function checkUrl(value: string): { url: string; problem?: undefined } | { problem: string } {
   const text = value.trim();
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new Error(`URL ${JSON.stringify(value)} is not an absolute URL`);
+  if (!URL.canParse(text))
+    return { problem: `URL ${JSON.stringify(value)} is not an absolute URL` };
+  const { protocol } = new URL(text);
+  if (protocol !== 'http:' && protocol !== 'https:') {
+    return { problem: `URL must use http or https, not ${protocol.replace(/:$/, '')}` };
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new Error(`URL must use http or https, not ${url.protocol.replace(/:$/, '')}`);
-  }
-  return text;
+  return { url: text };
 }
 
 function outputOf(
@@ -120,9 +118,9 @@ export class WebhookDeliver implements INodeType {
     outputs: [NodeConnectionTypes.Main],
     credentials: [
       {
-        name: SIGNING_CREDENTIAL,
+        name: 'standardWebhooksSigningApi',
         required: true,
-        testedBy: SIGNING_CREDENTIAL_TEST,
+        testedBy: 'standardWebhooksSigningSecretTest',
         displayOptions: {
           show: {
             signRequests: [true],
@@ -138,7 +136,8 @@ export class WebhookDeliver implements INodeType {
         default: '',
         required: true,
         placeholder: 'https://example.com/webhooks/leads',
-        description: 'The webhook URL the payload is POSTed to (http or https). Redirects are not followed.',
+        description:
+          'The webhook URL the payload is POSTed to (http or https). Redirects are not followed.',
       },
       {
         displayName: 'Headers',
@@ -243,13 +242,7 @@ export class WebhookDeliver implements INodeType {
       const json = items[itemIndex].json;
       try {
         const rawUrl = String(read<string>('url', itemIndex, ''));
-        if (rawUrl !== lastUrl.raw) {
-          try {
-            lastUrl = { raw: rawUrl, url: checkUrl(rawUrl) };
-          } catch (error) {
-            lastUrl = { raw: rawUrl, problem: errorMessage(error) };
-          }
-        }
+        if (rawUrl !== lastUrl.raw) lastUrl = { raw: rawUrl, ...checkUrl(rawUrl) };
         if (lastUrl.problem !== undefined) throw new Error(lastUrl.problem);
 
         const headersParameter = read<HeadersParameter>('headers', itemIndex, {});
@@ -266,7 +259,11 @@ export class WebhookDeliver implements INodeType {
         }
 
         const timeoutMs = Number(read<number>('timeoutMs', itemIndex, 10000));
-        if (!Number.isFinite(timeoutMs) || timeoutMs < MIN_TIMEOUT_MS || timeoutMs > MAX_TIMEOUT_MS) {
+        if (
+          !Number.isFinite(timeoutMs) ||
+          timeoutMs < MIN_TIMEOUT_MS ||
+          timeoutMs > MAX_TIMEOUT_MS
+        ) {
           throw new Error(
             `Timeout must be from ${MIN_TIMEOUT_MS} to ${MAX_TIMEOUT_MS} ms, got ${timeoutMs}`,
           );
@@ -294,10 +291,7 @@ export class WebhookDeliver implements INodeType {
           signingSecrets: sign ? await signingSecrets(itemIndex) : undefined,
         });
       } catch (error) {
-        const nodeError =
-          error instanceof NodeOperationError
-            ? error
-            : new NodeOperationError(this.getNode(), errorMessage(error), { itemIndex });
+        const nodeError = toNodeOperationError(this.getNode(), error, itemIndex);
         if (!this.continueOnFail()) throw nodeError;
         prepared.push({ kind: 'error', error: nodeError });
       }

@@ -3,7 +3,12 @@
  * (docs/architecture.md, "Items between the nodes"), error items for continueOnFail, and the
  * reading of a lead record out of an item.
  */
-import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
+import {
+  NodeOperationError,
+  type IDataObject,
+  type INode,
+  type INodeExecutionData,
+} from 'n8n-workflow';
 
 import { LEAD_FIELDS } from '../../core/catalogue.js';
 import { isMessageType } from '../../core/mapping.js';
@@ -41,6 +46,18 @@ export function errorItem(
 export function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
+}
+
+/** `error` as the NodeOperationError n8n shows for item `itemIndex` (unchanged when it is one). */
+export function toNodeOperationError(
+  node: INode,
+  error: unknown,
+  itemIndex: number,
+): NodeOperationError {
+  if (error instanceof NodeOperationError) return error;
+  return new NodeOperationError(node, error instanceof Error ? error : String(error), {
+    itemIndex,
+  });
 }
 
 /**

@@ -5,7 +5,9 @@ const fs = require('node:fs');
 
 const entry = path.join(__dirname, '..', 'dist', 'runner', 'src', 'cli.js');
 if (!fs.existsSync(entry)) {
-  console.error('lead-delivery: the runner is not built yet. Run `npm run build` at the repository root first.');
+  console.error(
+    'lead-delivery: the runner is not built yet. Run `npm run build` at the repository root first.',
+  );
   process.exit(1);
 }
 require(entry)

@@ -66,6 +66,29 @@ describe('R3 JSON nesting', () => {
   });
 });
 
+describe('R3 structured names are JSON-only', () => {
+  test('XML and form keep dots literally; HubSpot uses the name as written', () => {
+    const mapped = mappedOf([
+      ['contact.email', 'jane@example.com'],
+      ['contact.name.first', 'Jane'],
+    ]);
+    expect(formatPayload('xml', mapped).body).toBe(
+      '<?xml version="1.0" encoding="UTF-8"?>\n<lead><messageType>new_lead</messageType>' +
+        '<contact.email>jane@example.com</contact.email><contact.name.first>Jane</contact.name.first></lead>',
+    );
+    expect(formatPayload('form', mapped).body).toBe(
+      'messageType=new_lead&contact.email=jane%40example.com&contact.name.first=Jane',
+    );
+    expect(formatPayload('hubspot', mapped, opts).payload).toEqual({
+      fields: [
+        { name: 'contact.email', value: 'jane@example.com', objectTypeId: '0-1' },
+        { name: 'contact.name.first', value: 'Jane', objectTypeId: '0-1' },
+      ],
+      WEBHOOKURL: 'https://example.com/hook',
+    });
+  });
+});
+
 describe('R3 prototype pollution is impossible', () => {
   test.each([
     '__proto__.polluted',

@@ -111,8 +111,23 @@ describe('R5 request sent', () => {
     expect(Object.keys(headers).filter((name) => name.startsWith('webhook-'))).toEqual([]);
   });
 
-  test('the package version in the User-Agent is the root package.json version', () => {
-    expect(packageVersion()).toBe(require('../../package.json').version);
+  test('credentials in the URL are sent (and recorded) as a Basic Authorization header', async () => {
+    let authorization: string | null = null;
+    receiver()
+      .post('/hooks/leads')
+      .reply((request: Request) => {
+        authorization = request.headers.get('authorization');
+        return [200];
+      });
+    const result = await sendWebhook({
+      ...base,
+      url: 'https://user%40corp:p%C3%A4ss@receiver.example.com/hooks/leads',
+    });
+    const expected = `Basic ${Buffer.from('user@corp:päss').toString('base64')}`;
+    expect(result.success).toBe(true);
+    expect(authorization).toBe(expected);
+    expect(result.requestHeaders.Authorization).toBe(expected);
+    expect(result.requestHeaders.Host).toBe('receiver.example.com');
   });
 });
 
@@ -183,6 +198,7 @@ describe('R5 refused before sending (permanent, nothing sent)', () => {
     [{ contentType: 'text/plain\r\nX-Injected: 1' }, 'invalid header Content-Type'],
     [{ timeoutMs: 0 }, 'invalid timeoutMs'],
     [{ signingSecrets: ['whsec_'] }, expect.stringContaining('Invalid signing secret')],
+    [{ body: undefined }, expect.stringMatching(/^invalid request: /)],
   ])('%p → %p', async (override, error) => {
     const scope = receiver().post('/hooks/leads').reply(200);
     const result = await sendWebhook({ ...base, ...override } as WebhookRequest);

@@ -3,7 +3,7 @@
  * real node:http servers on 127.0.0.1 (port 0).
  */
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, LookupFunction } from 'node:net';
 import { destroyKeepAliveAgents, RESPONSE_EXCERPT_BYTES, sendWebhook } from '../../core/deliver.js';
 
 const servers: http.Server[] = [];
@@ -161,5 +161,44 @@ describe('R5 keep-alive', () => {
     const again = await sendWebhook(request(url));
     expect(again).toMatchObject({ success: true, responseExcerpt: 'ok' });
     expect([...requestsPerSocket.values()]).toEqual([2, 1]);
+  });
+});
+
+describe('R9 lookup hook', () => {
+  test('the given lookup decides the address connected to (the SSRF guard hook)', async () => {
+    const url = await listen((_req, res) => res.end('via lookup'));
+    const port = new URL(url).port;
+    const asked: string[] = [];
+    // Answers both lookup shapes: Node's Happy Eyeballs asks with { all: true }.
+    const lookup = ((
+      hostname: string,
+      options: { all?: boolean },
+      callback: (...args: unknown[]) => void,
+    ) => {
+      asked.push(hostname);
+      if (options.all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
+      else callback(null, '127.0.0.1', 4);
+    }) as unknown as LookupFunction;
+    const result = await sendWebhook({ ...request(`http://receiver.test:${port}/hook`), lookup });
+    expect(result).toMatchObject({ success: true, responseExcerpt: 'via lookup' });
+    expect(result.requestHeaders.Host).toBe(`receiver.test:${port}`);
+    expect(asked).toEqual(['receiver.test']);
+  });
+
+  test('a lookup that refuses the host fails the attempt without any connection', async () => {
+    const lookup = ((
+      _hostname: string,
+      _options: unknown,
+      callback: (...args: unknown[]) => void,
+    ) =>
+      callback(
+        Object.assign(new Error('blocked private address'), { code: 'EBLOCKED' }),
+      )) as unknown as LookupFunction;
+    const result = await sendWebhook({ ...request('http://internal.test/hook'), lookup });
+    expect(result).toMatchObject({
+      success: false,
+      statusCode: null,
+      error: 'network error: blocked private address',
+    });
   });
 });

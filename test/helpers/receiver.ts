@@ -61,7 +61,9 @@ export async function startReceiver(path = '/hook'): Promise<Receiver> {
       const deadline = Date.now() + timeoutMs;
       while (requests.length < count) {
         if (Date.now() > deadline) {
-          throw new Error(`receiver got ${requests.length} of ${count} requests in ${timeoutMs} ms`);
+          throw new Error(
+            `receiver got ${requests.length} of ${count} requests in ${timeoutMs} ms`,
+          );
         }
         await new Promise<void>((resolve) => {
           waiters.push(resolve);

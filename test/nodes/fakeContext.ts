@@ -16,6 +16,11 @@ import type {
   IWebhookFunctions,
 } from 'n8n-workflow';
 
+/** A node's output item as tests read it: json is walked freely, so it is typed loosely. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Loose = any;
+export type OutputItem = { json: Loose; pairedItem: unknown };
+
 export type ParameterValue = unknown | ((itemIndex: number, json: IDataObject) => unknown);
 
 export interface FakeOptions {

@@ -3,7 +3,7 @@ import { NodeOperationError } from 'n8n-workflow';
 import { LEAD_FIELDS } from '../../core/catalogue';
 import { STANDARD_MAPPINGS } from '../../core/mapping';
 import { FieldMapper } from '../../nodes/FieldMapper/FieldMapper.node';
-import { executeContext } from './fakeContext';
+import { executeContext, type OutputItem } from './fakeContext';
 
 const node = new FieldMapper();
 
@@ -24,7 +24,7 @@ function mappings(...pairs: Array<[string, string]>) {
 
 async function run(parameters: Record<string, unknown>, items: object[], continueOnFail = false) {
   const { context, log } = executeContext({ parameters, items: items as never, continueOnFail });
-  const [output] = (await node.execute.call(context)) as Array<Array<{ json: any; pairedItem: unknown }>>;
+  const [output] = (await node.execute.call(context)) as Array<OutputItem[]>;
   return { output, log };
 }
 
@@ -36,7 +36,9 @@ describe('Field Mapper (R2, R3)', () => {
     expect(property?.default).toEqual({
       mapping: STANDARD_MAPPINGS.map(({ field, output }) => ({ field, output })),
     });
-    const collection = (property?.options ?? [])[0] as { values: Array<{ name: string; options?: unknown[] }> };
+    const collection = (property?.options ?? [])[0] as {
+      values: Array<{ name: string; options?: unknown[] }>;
+    };
     const field = collection.values.find((v) => v.name === 'field');
     expect(field?.options).toEqual(
       LEAD_FIELDS.map((f) => expect.objectContaining({ name: f.label, value: f.key })),
@@ -48,7 +50,11 @@ describe('Field Mapper (R2, R3)', () => {
   it('maps fields in order, then constants; carries messageType and deliveryId', async () => {
     const { output } = await run(
       {
-        fieldMappings: mappings(['email', 'contact.email'], ['firstName', 'first'], ['company', 'org']),
+        fieldMappings: mappings(
+          ['email', 'contact.email'],
+          ['firstName', 'first'],
+          ['company', 'org'],
+        ),
         constants: { constant: [{ key: 'source', value: 'top-provider' }] },
       },
       [lead],
@@ -58,7 +64,12 @@ describe('Field Mapper (R2, R3)', () => {
         json: {
           messageType: 'lead_update',
           deliveryId: 'msg_42',
-          fields: { 'contact.email': 'jane@example.com', first: 'Jane', org: null, source: 'top-provider' },
+          fields: {
+            'contact.email': 'jane@example.com',
+            first: 'Jane',
+            org: null,
+            source: 'top-provider',
+          },
         },
         pairedItem: { item: 0 },
       },
@@ -68,11 +79,18 @@ describe('Field Mapper (R2, R3)', () => {
 
   it('uses the standard mappings when the parameter is left at its default', async () => {
     const property = node.description.properties.find((p) => p.name === 'fieldMappings');
-    const { output } = await run({ fieldMappings: property?.default }, [{ ...lead, messageType: undefined }]);
+    const { output } = await run({ fieldMappings: property?.default }, [
+      { ...lead, messageType: undefined },
+    ]);
     expect(output[0].json).toEqual({
       messageType: 'new_lead',
       deliveryId: 'msg_42',
-      fields: { firstName: 'Jane', lastName: 'Doe', email: 'jane@example.com', phone: '+1 555 010 2030' },
+      fields: {
+        firstName: 'Jane',
+        lastName: 'Doe',
+        email: 'jane@example.com',
+        phone: '+1 555 010 2030',
+      },
     });
   });
 
@@ -122,7 +140,11 @@ describe('Field Mapper (R2, R3)', () => {
     await expect(run({}, items)).rejects.toThrow(/Unknown messageType "lead_deleted"/);
     const { output } = await run({}, items, true);
     expect(output[0]).toEqual({
-      json: { error: expect.stringMatching(/lead_deleted/), messageType: 'lead_deleted', deliveryId: 'msg_42' },
+      json: {
+        error: expect.stringMatching(/lead_deleted/),
+        messageType: 'lead_deleted',
+        deliveryId: 'msg_42',
+      },
       pairedItem: { item: 0 },
     });
     expect(output[1].json.fields.firstName).toBe('Jane');

@@ -1,7 +1,7 @@
 import { NodeOperationError } from 'n8n-workflow';
 
 import { FormatPayload } from '../../nodes/FormatPayload/FormatPayload.node';
-import { executeContext } from './fakeContext';
+import { executeContext, type OutputItem } from './fakeContext';
 
 const node = new FormatPayload();
 
@@ -13,7 +13,7 @@ const mapperItem = {
 
 async function run(parameters: Record<string, unknown>, items: object[], continueOnFail = false) {
   const { context, log } = executeContext({ parameters, items: items as never, continueOnFail });
-  const [output] = (await node.execute.call(context)) as Array<Array<{ json: any; pairedItem: unknown }>>;
+  const [output] = (await node.execute.call(context)) as Array<OutputItem[]>;
   return { output, log };
 }
 
@@ -94,7 +94,11 @@ describe('Format Payload (R3)', () => {
     );
     expect(output).toHaveLength(4);
     expect(output[0]).toEqual({
-      json: { error: expect.stringMatching(/no "fields"/), messageType: 'new_lead', deliveryId: 'msg_9' },
+      json: {
+        error: expect.stringMatching(/no "fields"/),
+        messageType: 'new_lead',
+        deliveryId: 'msg_9',
+      },
       pairedItem: { item: 0 },
     });
     expect(output[1].json.body).toBeDefined();
@@ -117,7 +121,10 @@ describe('Format Payload (R3)', () => {
     }));
     const fixed = await run({ format: 'json' }, items);
     expect(fixed.log.getNodeParameter.filter((c) => c.name === 'format')).toHaveLength(1);
-    const perItem = await run({ format: (_i: number, json: { format: string }) => json.format }, items);
+    const perItem = await run(
+      { format: (_i: number, json: { format: string }) => json.format },
+      items,
+    );
     expect(perItem.log.getNodeParameter.filter((c) => c.name === 'format')).toHaveLength(50);
     expect(perItem.output[1].json.format).toBe('form');
     expect(perItem.output[2].json.format).toBe('json');

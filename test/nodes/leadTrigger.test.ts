@@ -73,15 +73,27 @@ describe('Lead Trigger (R10): signature', () => {
   });
 
   it.each([
-    ['a wrong signature', () => signed({ messageType: 'new_lead', lead }, { secrets: [generateSigningSecret()] })],
-    ['a stale timestamp', () => signed({ messageType: 'new_lead', lead }, { at: new Date(Date.now() - 600_000) })],
+    [
+      'a wrong signature',
+      () => signed({ messageType: 'new_lead', lead }, { secrets: [generateSigningSecret()] }),
+    ],
+    [
+      'a stale timestamp',
+      () => signed({ messageType: 'new_lead', lead }, { at: new Date(Date.now() - 600_000) }),
+    ],
     [
       'a body changed after signing',
-      () => ({ ...signed({ messageType: 'new_lead', lead }), rawBody: Buffer.from('{"messageType":"new_lead","lead":{}}') }),
+      () => ({
+        ...signed({ messageType: 'new_lead', lead }),
+        rawBody: Buffer.from('{"messageType":"new_lead","lead":{}}'),
+      }),
     ],
     [
       'no signature headers',
-      () => ({ ...signed({ messageType: 'new_lead', lead }), headers: {} as Record<string, string> }),
+      () => ({
+        ...signed({ messageType: 'new_lead', lead }),
+        headers: {} as Record<string, string>,
+      }),
     ],
   ])('answers 401 with a JSON error and emits nothing on %s', async (_name, request) => {
     const { result, response } = await call(request());
@@ -96,8 +108,17 @@ describe('Lead Trigger (R10): signature', () => {
 
   it('verifies the raw bytes, not a re-serialisation of the parsed body', async () => {
     const raw = Buffer.from('{ "messageType" : "new_lead", "lead": {"firstName":"Jane"} }');
-    const headers = signatureHeaders({ id: 'msg_raw', timestamp: new Date(), body: raw, secrets: [secret] });
-    const { result } = await call({ body: JSON.parse(raw.toString()), rawBody: raw, headers: { ...headers } });
+    const headers = signatureHeaders({
+      id: 'msg_raw',
+      timestamp: new Date(),
+      body: raw,
+      secrets: [secret],
+    });
+    const { result } = await call({
+      body: JSON.parse(raw.toString()),
+      rawBody: raw,
+      headers: { ...headers },
+    });
     expect(result.workflowData?.[0]).toHaveLength(1);
   });
 
@@ -109,16 +130,23 @@ describe('Lead Trigger (R10): signature', () => {
 
   it('accepts a signature made with the previous secret during rotation', async () => {
     const previous = generateSigningSecret();
-    const { context } = webhookContext(signed({ messageType: 'new_lead', lead }, { secrets: [previous] }), {
-      parameters: { verifySignature: true },
-      credentials: { standardWebhooksSigningApi: { secret, previousSecret: previous } },
-    });
+    const { context } = webhookContext(
+      signed({ messageType: 'new_lead', lead }, { secrets: [previous] }),
+      {
+        parameters: { verifySignature: true },
+        credentials: { standardWebhooksSigningApi: { secret, previousSecret: previous } },
+      },
+    );
     const result = await node.webhook.call(context);
     expect(result.workflowData?.[0]).toHaveLength(1);
   });
 
   it('answers 500 (so the sender retries) when verification is on but no credential is set', async () => {
-    const { result, response } = await call(signed({ messageType: 'new_lead', lead }), {}, { credentials: {} });
+    const { result, response } = await call(
+      signed({ messageType: 'new_lead', lead }),
+      {},
+      { credentials: {} },
+    );
     expect(result).toEqual({ noWebhookResponse: true });
     expect(response.statusCode).toBe(500);
     expect(JSON.parse(response.body ?? '').error.code).toBe('signing_not_configured');
@@ -129,7 +157,10 @@ describe('Lead Trigger (R10): signature', () => {
     const { context, log } = webhookContext(request, { parameters: { verifySignature: false } });
     const result = await node.webhook.call(context);
     expect(log.getCredentials).toEqual([]);
-    expect(result.workflowData?.[0][0].json).toMatchObject({ messageType: 'lead_update', firstName: 'Jane' });
+    expect(result.workflowData?.[0][0].json).toMatchObject({
+      messageType: 'lead_update',
+      firstName: 'Jane',
+    });
     expect(result.workflowData?.[0][0].json).not.toHaveProperty('deliveryId');
   });
 });
@@ -186,15 +217,30 @@ describe('Lead Trigger (R10): body shapes and filters', () => {
 
   it.each([
     ['not an event', { hello: 'world' }, /must be a lead event/],
-    ['an unknown messageType', { messageType: 'lead_deleted', lead }, /body\.messageType must be one of/],
-    ['a lead that is not an object', { events: [{ messageType: 'new_lead', lead: 'x' }] }, /events\[0\]\.lead must be an object/],
+    [
+      'an unknown messageType',
+      { messageType: 'lead_deleted', lead },
+      /^messageType must be one of/,
+    ],
+    [
+      'a lead that is not an object',
+      { events: [{ messageType: 'new_lead', lead: 'x' }] },
+      /events\[0\]\.lead must be an object/,
+    ],
     ['an empty list', [], /no events/],
     [
       'a bad meeting time',
-      [{ messageType: 'new_lead', lead }, { messageType: 'new_lead', lead: { requestedMeetingTime: 'soon' } }],
+      [
+        { messageType: 'new_lead', lead },
+        { messageType: 'new_lead', lead: { requestedMeetingTime: 'soon' } },
+      ],
       /events\[1\]\.lead: requestedMeetingTime/,
     ],
-    ['a nested object value', { messageType: 'new_lead', lead: { email: { a: 1 } } }, /lead\.email must be a string/],
+    [
+      'a nested object value',
+      { messageType: 'new_lead', lead: { email: { a: 1 } } },
+      /lead\.email must be a string/,
+    ],
   ])('answers 400 and emits nothing for %s', async (_name, body, message) => {
     const { result, response } = await call(signed(body));
     expect(result).toEqual({ noWebhookResponse: true });

@@ -7,12 +7,16 @@ import { destroyKeepAliveAgents } from '../../core/deliver';
 import { generateSigningSecret, verifySignature } from '../../core/signing';
 import { WebhookDeliver } from '../../nodes/WebhookDeliver/WebhookDeliver.node';
 import { setWebhookDeliverTransport } from '../../nodes/WebhookDeliver/transport';
-import { executeContext, type FakeOptions } from './fakeContext';
+import { executeContext, type FakeOptions, type OutputItem } from './fakeContext';
 
 type Nock = typeof import('nock').default;
 
-/** What nock binds `this` to in a reply callback. */
-type ReplyContext = { req: { headers: Record<string, string> } };
+/** nock 15 hands a reply function the intercepted request as a fetch Request. */
+async function capture(
+  request: Request,
+): Promise<{ body: string; headers: Record<string, string> }> {
+  return { body: await request.text(), headers: Object.fromEntries(request.headers.entries()) };
+}
 let nock: Nock;
 
 beforeAll(async () => {
@@ -46,7 +50,7 @@ function payloadItem(n: number, extra: Record<string, unknown> = {}) {
 
 async function run(options: FakeOptions) {
   const { context, log } = executeContext(options);
-  const [output] = (await node.execute.call(context)) as Array<Array<{ json: any; pairedItem: unknown }>>;
+  const [output] = (await node.execute.call(context)) as Array<OutputItem[]>;
   return { output, log };
 }
 
@@ -55,8 +59,8 @@ describe('Webhook Deliver (R5, one attempt): requests', () => {
     const seen: Array<{ body: string; headers: Record<string, string> }> = [];
     const scope = nock('https://receiver.example.com')
       .post('/hooks/leads')
-      .reply(function (this: ReplyContext, _uri: string, body: unknown) {
-        seen.push({ body: body as string, headers: { ...this.req.headers } });
+      .reply(async (request: Request) => {
+        seen.push(await capture(request));
         return [202, 'accepted', { 'Content-Type': 'text/plain' }];
       });
     const item = payloadItem(1);
@@ -78,7 +82,9 @@ describe('Webhook Deliver (R5, one attempt): requests', () => {
     expect(request.headers['x-api-key']).toBe('key-abcdefgh-1234');
     expect(request.headers['user-agent']).toMatch(/^lead-delivery\/\d+\.\d+\.\d+/);
     expect(request.headers['webhook-id']).toBe('msg_1');
-    expect(verifySignature({ body: request.body, headers: request.headers, secrets: [secret] })).toEqual({
+    expect(
+      verifySignature({ body: request.body, headers: request.headers, secrets: [secret] }),
+    ).toEqual({
       ok: true,
     });
 
@@ -115,9 +121,8 @@ describe('Webhook Deliver (R5, one attempt): requests', () => {
     let body = '';
     nock('https://receiver.example.com')
       .post('/r')
-      .reply(function (this: ReplyContext, _uri: string, requestBody: unknown) {
-        headers = { ...this.req.headers };
-        body = requestBody as string;
+      .reply(async (request: Request) => {
+        ({ headers, body } = await capture(request));
         return [200];
       });
     await run({
@@ -134,8 +139,8 @@ describe('Webhook Deliver (R5, one attempt): requests', () => {
     let headers: Record<string, string> = {};
     nock('http://receiver.example.com')
       .post('/')
-      .reply(function (this: ReplyContext) {
-        headers = { ...this.req.headers };
+      .reply(async (request: Request) => {
+        ({ headers } = await capture(request));
         return [200, 'ok'];
       });
     const { output, log } = await run({
@@ -166,7 +171,10 @@ describe('Webhook Deliver (R5, one attempt): requests', () => {
 describe('Webhook Deliver (R5, one attempt): failed attempts are output items', () => {
   it('HTTP 500 → success false, retryable, with the response excerpt', async () => {
     nock('https://receiver.example.com').post('/').reply(500, 'boom');
-    const { output } = await run({ items: [payloadItem(1)], parameters: { url: 'https://receiver.example.com/' } });
+    const { output } = await run({
+      items: [payloadItem(1)],
+      parameters: { url: 'https://receiver.example.com/' },
+    });
     expect(output[0].json).toMatchObject({
       success: false,
       outcome: 'retryable',
@@ -178,8 +186,15 @@ describe('Webhook Deliver (R5, one attempt): failed attempts are output items', 
 
   it('429 with Retry-After → retryAfterMs', async () => {
     nock('https://receiver.example.com').post('/').reply(429, '', { 'Retry-After': '30' });
-    const { output } = await run({ items: [payloadItem(1)], parameters: { url: 'https://receiver.example.com/' } });
-    expect(output[0].json).toMatchObject({ success: false, outcome: 'retryable', retryAfterMs: 30000 });
+    const { output } = await run({
+      items: [payloadItem(1)],
+      parameters: { url: 'https://receiver.example.com/' },
+    });
+    expect(output[0].json).toMatchObject({
+      success: false,
+      outcome: 'retryable',
+      retryAfterMs: 30000,
+    });
   });
 
   it('a redirect is not followed: failure with Location recorded', async () => {
@@ -187,7 +202,10 @@ describe('Webhook Deliver (R5, one attempt): failed attempts are output items', 
     nock('https://receiver.example.com')
       .post('/')
       .reply(302, '', { Location: 'https://elsewhere.example.com/' });
-    const { output } = await run({ items: [payloadItem(1)], parameters: { url: 'https://receiver.example.com/' } });
+    const { output } = await run({
+      items: [payloadItem(1)],
+      parameters: { url: 'https://receiver.example.com/' },
+    });
     expect(output[0].json).toMatchObject({
       success: false,
       statusCode: 302,
@@ -198,7 +216,10 @@ describe('Webhook Deliver (R5, one attempt): failed attempts are output items', 
 
   it('404 → permanent failure', async () => {
     nock('https://receiver.example.com').post('/').reply(404, 'no');
-    const { output } = await run({ items: [payloadItem(1)], parameters: { url: 'https://receiver.example.com/' } });
+    const { output } = await run({
+      items: [payloadItem(1)],
+      parameters: { url: 'https://receiver.example.com/' },
+    });
     expect(output[0].json).toMatchObject({ success: false, outcome: 'permanent', statusCode: 404 });
   });
 });
@@ -257,7 +278,10 @@ describe('Webhook Deliver: bad parameters and items are node errors', () => {
   it('a per-item URL expression: a bad URL fails only its item under Continue On Fail', async () => {
     nock('https://receiver.example.com').post('/ok').reply(200);
     const { output } = await run({
-      items: [payloadItem(0, { target: 'https://receiver.example.com/ok' }), payloadItem(1, { target: 'nope' })],
+      items: [
+        payloadItem(0, { target: 'https://receiver.example.com/ok' }),
+        payloadItem(1, { target: 'nope' }),
+      ],
       parameters: { url: (_i: number, json: { target: string }) => json.target },
       continueOnFail: true,
     });
@@ -276,19 +300,22 @@ describe('Webhook Deliver: concurrency against a real server', () => {
   beforeAll(async () => {
     nock.enableNetConnect();
     server = http.createServer((req, res) => {
+      inFlight += 1;
+      maxInFlight = Math.max(maxInFlight, inFlight);
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
-        inFlight += 1;
-        maxInFlight = Math.max(maxInFlight, inFlight);
         const { n } = JSON.parse(Buffer.concat(chunks).toString()) as { n: number };
         received.push(n);
         // Later items answer sooner, so completion order differs from input order.
-        setTimeout(() => {
-          inFlight -= 1;
-          res.writeHead(200, { 'Content-Type': 'text/plain' });
-          res.end(`item ${n}`);
-        }, 5 + ((40 - n) % 7) * 3);
+        setTimeout(
+          () => {
+            inFlight -= 1;
+            res.writeHead(200, { 'Content-Type': 'text/plain' });
+            res.end(`item ${n}`);
+          },
+          5 + ((40 - n) % 7) * 3,
+        );
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -306,23 +333,31 @@ describe('Webhook Deliver: concurrency against a real server', () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
-  it.each([1, 4, 10])('never has more than %i requests in flight; output order = input order', async (limit) => {
-    const items = Array.from({ length: 40 }, (_, i) => payloadItem(i));
-    const { output } = await run({
-      items,
-      parameters: { url: `http://127.0.0.1:${port}/hook`, concurrency: limit },
-    });
-    expect(maxInFlight).toBe(limit);
-    expect(received.sort((a, b) => a - b)).toEqual(items.map((_, i) => i));
-    expect(output.map((o) => o.json.responseExcerpt)).toEqual(items.map((_, i) => `item ${i}`));
-    expect(output.map((o) => o.pairedItem)).toEqual(items.map((_, i) => ({ item: i })));
-  });
+  it.each([1, 4, 10])(
+    'never has more than %i requests in flight; output order = input order',
+    async (limit) => {
+      const items = Array.from({ length: 40 }, (_, i) => payloadItem(i));
+      const { output } = await run({
+        items,
+        parameters: { url: `http://127.0.0.1:${port}/hook`, concurrency: limit },
+      });
+      expect(maxInFlight).toBe(limit);
+      expect(received.sort((a, b) => a - b)).toEqual(items.map((_, i) => i));
+      expect(output.map((o) => o.json.responseExcerpt)).toEqual(items.map((_, i) => `item ${i}`));
+      expect(output.map((o) => o.pairedItem)).toEqual(items.map((_, i) => ({ item: i })));
+    },
+  );
 
   it('uses the transport a host sets (lookup hook, own agent)', async () => {
     const lookups: string[] = [];
-    const lookup = ((hostname: string, options: unknown, callback: (...args: unknown[]) => void) => {
+    const lookup = ((
+      hostname: string,
+      options: unknown,
+      callback: (...args: unknown[]) => void,
+    ) => {
       lookups.push(hostname);
-      const all = typeof options === 'object' && options !== null && (options as { all?: boolean }).all;
+      const all =
+        typeof options === 'object' && options !== null && (options as { all?: boolean }).all;
       if (all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
       else callback(null, '127.0.0.1', 4);
     }) as unknown as LookupFunction;
@@ -346,7 +381,11 @@ describe('Webhook Deliver: concurrency against a real server', () => {
       items: [payloadItem(1)],
       parameters: { url: `http://127.0.0.1:${closedPort}/` },
     });
-    expect(output[0].json).toMatchObject({ success: false, outcome: 'retryable', statusCode: null });
+    expect(output[0].json).toMatchObject({
+      success: false,
+      outcome: 'retryable',
+      statusCode: null,
+    });
     expect(output[0].json.error).toMatch(/refused/i);
   });
 

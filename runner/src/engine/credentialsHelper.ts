@@ -58,7 +58,10 @@ export class InMemoryCredentialsHelper extends ICredentialsHelper {
     type: string,
   ): Promise<ICredentialDataDecryptedObject> {
     const data = nodeCredentials.id ? this.byId.get(nodeCredentials.id) : undefined;
-    if (!data) throw new Error(`No ${type} credential "${nodeCredentials.name}" is available to this execution`);
+    if (!data)
+      throw new Error(
+        `No ${type} credential "${nodeCredentials.name}" is available to this execution`,
+      );
     return data;
   }
 

@@ -35,7 +35,10 @@ export class LeadDeliveryNodeTypes implements INodeTypes {
 
   getByName(nodeType: string): INodeType | IVersionedNodeType {
     const found = this.types.get(nodeType);
-    if (!found) throw new Error(`Unknown node type "${nodeType}": the runner knows only ${[...this.types.keys()].join(', ')}`);
+    if (!found)
+      throw new Error(
+        `Unknown node type "${nodeType}": the runner knows only ${[...this.types.keys()].join(', ')}`,
+      );
     return found;
   }
 

@@ -23,7 +23,13 @@ function firstPairedItem(item: INodeExecutionData): IPairedItemData | null {
  * Walks pairedItem links from an output item back through each node's input source to the start
  * node. n8n records, per run, which previous node/output fed each input.
  */
-function traceToStart(run: IRun, startNodeName: string, nodeName: string, item: INodeExecutionData, runIndex: number): number | null {
+function traceToStart(
+  run: IRun,
+  startNodeName: string,
+  nodeName: string,
+  item: INodeExecutionData,
+  runIndex: number,
+): number | null {
   const runData = run.data.resultData.runData;
   let currentNode = nodeName;
   let currentRun = runIndex;

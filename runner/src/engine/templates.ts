@@ -22,7 +22,9 @@ const loaded = new Map<string, WorkflowDefinition>();
 export function loadTemplate(name: string): WorkflowDefinition {
   let template = loaded.get(name);
   if (!template) {
-    template = JSON.parse(readFileSync(join(WORKFLOWS_DIR, `${name}.json`), 'utf8')) as WorkflowDefinition;
+    template = JSON.parse(
+      readFileSync(join(WORKFLOWS_DIR, `${name}.json`), 'utf8'),
+    ) as WorkflowDefinition;
     loaded.set(name, template);
   }
   return template;
@@ -45,11 +47,14 @@ export interface EndpointDeliverySettings {
 
 function fillParameters(node: INode, endpoint: EndpointDeliverySettings): INode {
   const parameters: INodeParameters = { ...node.parameters };
-  const filled: INode = { ...node, parameters };
+  // One bad item must not fail its whole batch: errors travel on as items and are recorded
+  // against their own delivery.
+  const filled: INode = { ...node, parameters, onError: 'continueRegularOutput' };
   switch (node.type) {
     case NODE_TYPE.leadTrigger:
       // Deliveries are seeded straight into the trigger's output; nothing is received here.
       parameters.verifySignature = false;
+      delete filled.onError;
       break;
     case NODE_TYPE.fieldMapper:
       parameters.fieldMappings = { mapping: endpoint.fieldMappings.map((m) => ({ ...m })) };
@@ -68,7 +73,10 @@ function fillParameters(node: INode, endpoint: EndpointDeliverySettings): INode 
       parameters.signRequests = true;
       parameters.concurrency = endpoint.concurrency;
       filled.credentials = {
-        standardWebhooksSigningApi: { id: endpoint.signingCredentialId, name: `Endpoint ${endpoint.id}` },
+        standardWebhooksSigningApi: {
+          id: endpoint.signingCredentialId,
+          name: `Endpoint ${endpoint.id}`,
+        },
       };
       break;
     default:
@@ -81,7 +89,10 @@ function fillParameters(node: INode, endpoint: EndpointDeliverySettings): INode 
  * A copy of the template with its nodes' parameters set from the endpoint, by node type. The
  * template file itself is never changed: the same export a seller can import into n8n runs here.
  */
-export function fillTemplate(template: WorkflowDefinition, endpoint: EndpointDeliverySettings): WorkflowDefinition {
+export function fillTemplate(
+  template: WorkflowDefinition,
+  endpoint: EndpointDeliverySettings,
+): WorkflowDefinition {
   return {
     ...template,
     id: `${template.id}:${endpoint.id}`,

@@ -18,6 +18,8 @@ export interface Delivery {
   status: DeliveryStatus;
   attemptCount: number;
   nextAttemptAt: Date | null;
+  /** The queue job that claimed it (status sending). */
+  claimJobId: string | null;
   leadSnapshot: LeadRecord;
   payload: string | null;
   contentType: string | null;
@@ -57,6 +59,7 @@ interface DeliveryRow {
   status: DeliveryStatus;
   attempt_count: number;
   next_attempt_at: Date | null;
+  claim_job_id: string | null;
   lead_snapshot: LeadRecord;
   payload: string | null;
   content_type: string | null;
@@ -67,7 +70,7 @@ interface DeliveryRow {
 }
 
 const COLUMNS = `id, seller_id, endpoint_id, lead_id, message_type, test, status, attempt_count,
-  next_attempt_at, lead_snapshot, payload, content_type, last_error, last_http_status,
+  next_attempt_at, claim_job_id, lead_snapshot, payload, content_type, last_error, last_http_status,
   created_at, updated_at`;
 
 /** $2…$5 of every outcome update. */
@@ -120,13 +123,6 @@ export const deliverySql = {
     text: `SELECT ${COLUMNS} FROM deliveries WHERE seller_id = $1 AND id = $2`,
     values: [sellerId, id],
   }),
-  /** pending → sending, counting the attempt about to be made. No row: not pending (any more). */
-  claim: (id: string): Sql => ({
-    text: `UPDATE deliveries SET status = 'sending', attempt_count = attempt_count + 1,
-        updated_at = now()
-      WHERE id = $1 AND status = 'pending' RETURNING ${COLUMNS}`,
-    values: [id],
-  }),
   markSucceeded: (id: string, outcome: AttemptOutcome): Sql => ({
     text: `UPDATE deliveries SET status = 'succeeded', next_attempt_at = NULL, ${OUTCOME_SET}
       WHERE id = $1 RETURNING ${COLUMNS}`,
@@ -138,21 +134,22 @@ export const deliverySql = {
     values: [id, ...outcomeValues(outcome)],
   }),
   markRetry: (id: string, nextAttemptAt: Date, outcome: AttemptOutcome): Sql => ({
-    text: `UPDATE deliveries SET status = 'pending', next_attempt_at = $6, ${OUTCOME_SET}
+    text: `UPDATE deliveries SET status = 'pending', next_attempt_at = $6, claim_job_id = NULL,
+        ${OUTCOME_SET}
       WHERE id = $1 RETURNING ${COLUMNS}`,
     values: [id, ...outcomeValues(outcome), nextAttemptAt],
   }),
   /** sending → pending without counting, e.g. a held delivery or a worker giving a claim back. */
   release: (id: string, nextAttemptAt: Date | null): Sql => ({
     text: `UPDATE deliveries SET status = 'pending', next_attempt_at = COALESCE($2, now()),
-        attempt_count = GREATEST(attempt_count - 1, 0), updated_at = now()
+        attempt_count = GREATEST(attempt_count - 1, 0), claim_job_id = NULL, updated_at = now()
       WHERE id = $1 AND status = 'sending' RETURNING ${COLUMNS}`,
     values: [id, nextAttemptAt],
   }),
   /** failed → pending, attempt schedule restarted; scoped to the seller. */
   resend: (sellerId: string, id: string): Sql => ({
     text: `UPDATE deliveries SET status = 'pending', attempt_count = 0, next_attempt_at = now(),
-        last_error = NULL, last_http_status = NULL, updated_at = now()
+        claim_job_id = NULL, last_error = NULL, last_http_status = NULL, updated_at = now()
       WHERE seller_id = $1 AND id = $2 AND status = 'failed' RETURNING ${COLUMNS}`,
     values: [sellerId, id],
   }),
@@ -184,6 +181,7 @@ function toDelivery(row: DeliveryRow): Delivery {
     status: row.status,
     attemptCount: row.attempt_count,
     nextAttemptAt: row.next_attempt_at,
+    claimJobId: row.claim_job_id,
     leadSnapshot: row.lead_snapshot,
     payload: row.payload,
     contentType: row.content_type,
@@ -218,8 +216,6 @@ export async function getDeliveries(db: Db, ids: readonly string[]): Promise<Map
 
 export const getDeliveryForSeller = (db: Db, sellerId: string, id: string) =>
   one(db, deliverySql.getForSeller(sellerId, id));
-
-export const claimDelivery = (db: Db, id: string) => one(db, deliverySql.claim(id));
 
 export const markDeliverySucceeded = (db: Db, id: string, outcome: AttemptOutcome) =>
   one(db, deliverySql.markSucceeded(id, outcome));
@@ -267,4 +263,42 @@ export async function hasEarlierOpenDelivery(db: Db, deliveryId: string): Promis
   const { text, values } = deliverySql.earlierOpen(deliveryId);
   const { rows } = await db.query<{ blocked: boolean }>(text, values);
   return rows[0].blocked;
+}
+
+export interface DeliveryClaim {
+  deliveryId: string;
+  /** The queue job asking to send it. */
+  jobId: string;
+}
+
+export const deliveryClaimSql = {
+  /**
+   * pending → sending for a batch, counting the attempt. A delivery already 'sending' is taken
+   * only by the job that claimed it (pg-boss retries a dead worker's job under the same id), so a
+   * duplicate job or another worker never sends it a second time. Deliveries of disabled
+   * endpoints are not claimed: they wait, pending, until the endpoint is enabled again.
+   */
+  claimMany: (claims: readonly DeliveryClaim[]): Sql => ({
+    text: `UPDATE deliveries d SET status = 'sending', attempt_count = d.attempt_count + 1,
+        claim_job_id = c.job_id, updated_at = now()
+      FROM unnest($1::text[], $2::text[]) AS c(id, job_id), endpoints e
+      WHERE d.id = c.id AND e.id = d.endpoint_id AND (e.enabled OR d.test)
+        AND (d.status = 'pending' OR (d.status = 'sending' AND d.claim_job_id = c.job_id))
+      RETURNING d.*`,
+    values: [claims.map((c) => c.deliveryId), claims.map((c) => c.jobId)],
+  }),
+};
+
+/** Claims what it can of `claims`; returns the claimed deliveries in the order asked. */
+export async function claimDeliveries(db: Db, claims: readonly DeliveryClaim[]): Promise<Delivery[]> {
+  if (claims.length === 0) return [];
+  const { text, values } = deliveryClaimSql.claimMany(claims);
+  const { rows } = await db.query<DeliveryRow>(text, values);
+  const byId = new Map(rows.map((row) => [row.id, toDelivery(row)]));
+  // byId.delete: a delivery named by two jobs of one batch is returned (and sent) once.
+  return claims.flatMap((claim) => {
+    const delivery = byId.get(claim.deliveryId);
+    byId.delete(claim.deliveryId);
+    return delivery ?? [];
+  });
 }

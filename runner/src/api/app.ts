@@ -1,0 +1,78 @@
+/**
+ * The express app, built from its dependencies and separate from `listen` (supertest uses it
+ * directly). JSON in, JSON out, errors in one shape, never an HTML page.
+ */
+import express, { type Express } from 'express';
+import { packageVersion } from '../../../core/version.js';
+import { setQueueDepthSource } from '../metrics.js';
+import { createSecretBox } from '../store/secretBox.js';
+import type { AppDeps, ResolvedDeps } from './deps.js';
+import { errorHandler, notFoundHandler } from './errors.js';
+import { buildOpenApi } from './openapi.js';
+import { defineRoute, registerRoutes, type AnyRoute } from './route.js';
+import { deliveryRoutes } from './routes/deliveries.js';
+import { endpointRoutes } from './routes/endpoints.js';
+import { createLeadOrderRoute, listLeadOrdersRoute } from './routes/leadOrders.js';
+import { changeMeetingRoute, createLeadRoute, createSellerRoute } from './routes/provider.js';
+import { fieldsRoute, healthRoute, metricsRoute } from './routes/system.js';
+import { validateEndpointUrl } from './urlValidation.js';
+
+export const BODY_LIMIT = '1mb';
+
+function runnerVersion(): string {
+  try {
+    return packageVersion();
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** Every route of the API, the OpenAPI document's included. */
+export function apiRoutes(): AnyRoute[] {
+  const routes: AnyRoute[] = [
+    fieldsRoute,
+    ...endpointRoutes,
+    ...deliveryRoutes,
+    listLeadOrdersRoute,
+    createLeadOrderRoute,
+    createSellerRoute,
+    createLeadRoute,
+    changeMeetingRoute,
+    healthRoute,
+    metricsRoute,
+  ];
+  let document: unknown;
+  const openApiRoute = defineRoute({
+    method: 'get',
+    path: '/v1/openapi.json',
+    auth: 'none',
+    tag: 'Operations',
+    summary: 'This document',
+    responses: { 200: { description: 'OpenAPI 3.1' } },
+    handler({ res }) {
+      document ??= buildOpenApi(routes, { version: runnerVersion() });
+      res.json(document);
+    },
+  });
+  routes.push(openApiRoute);
+  return routes;
+}
+
+export function createApp(deps: AppDeps): Express {
+  const resolved: ResolvedDeps = {
+    ...deps,
+    box: deps.box ?? createSecretBox(deps.config.secretsKey),
+    validateEndpointUrl: deps.validateEndpointUrl ?? validateEndpointUrl,
+  };
+  setQueueDepthSource(() => deps.queue.depth());
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(express.json({ limit: BODY_LIMIT }));
+  registerRoutes(app, apiRoutes(), resolved);
+  deps.mount?.(app);
+  app.use(notFoundHandler);
+  app.use(errorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,204 @@
+/**
+ * Lead events (R4): a new lead, or a changed meeting time, fanned out to the eligible endpoints.
+ * The lead row, its deliveries and their queue jobs are written in ONE transaction: a lead is
+ * never accepted and lost, and a failure leaves nothing behind.
+ */
+import { MEETING_FIELD_KEYS } from '../../../core/catalogue.js';
+import { isValidTimeZone, normalizeMeetingTime, withMeetingFields } from '../../../core/meeting.js';
+import type { LeadRecord, MessageType } from '../../../core/types.js';
+import type { Db } from '../db/types.js';
+import { newId } from '../ids.js';
+import type { DeliveryQueue } from '../queue.js';
+import { insertDeliveries } from '../store/deliveries.js';
+import { eligibleEndpoints } from '../store/endpoints.js';
+import { getLeadOrder, type LeadOrder } from '../store/leadOrders.js';
+import { getLead, insertLead, updateLeadData } from '../store/leads.js';
+import { ApiError, notFound, validationFailed, type ErrorDetail } from './errors.js';
+
+export interface LeadEventResult {
+  leadId: string;
+  deliveries: Array<{ id: string; endpointId: string; messageType: MessageType }>;
+}
+
+export interface IntakeDeps {
+  db: Db;
+  queue: Pick<DeliveryQueue, 'enqueueDeliveries'>;
+}
+
+const LEAD_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/;
+const WITH_OFFSET = /T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
+
+/** `2026-04-20T14:03:12+00:00`, the catalogue's createdAt style. */
+export function utcTimestamp(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, '+00:00');
+}
+
+function present(value: string | null | undefined): value is string {
+  return typeof value === 'string' && value !== '';
+}
+
+/**
+ * The lead as stored: runner-owned fields filled in (leadId, leadOrderId, leadOrderName,
+ * createdAt, fullName when absent), time zone checked, meeting time normalised and formatted.
+ */
+export function prepareLead(input: LeadRecord, leadOrder: LeadOrder, now: Date = new Date()): LeadRecord {
+  const details: ErrorDetail[] = [];
+  const lead: LeadRecord = { ...input };
+
+  if (present(lead.leadId)) {
+    if (!LEAD_ID.test(lead.leadId)) {
+      details.push({
+        path: 'lead.leadId',
+        message: 'must be 1–100 characters of letters, digits, "_", ".", ":" or "-", starting with a letter or digit',
+      });
+    }
+  } else {
+    lead.leadId = newId('lead');
+  }
+
+  if (present(lead.leadOrderId) && lead.leadOrderId !== leadOrder.id) {
+    details.push({
+      path: 'lead.leadOrderId',
+      message: `must be the leadOrderId of the request ("${leadOrder.id}") or absent`,
+    });
+  }
+  lead.leadOrderId = leadOrder.id;
+  lead.leadOrderName = leadOrder.name;
+
+  if (present(lead.createdAt)) {
+    const parsed = Date.parse(lead.createdAt);
+    if (!WITH_OFFSET.test(lead.createdAt) || Number.isNaN(parsed)) {
+      details.push({
+        path: 'lead.createdAt',
+        message: 'must be an ISO 8601 date-time with an offset or Z (e.g. 2026-04-20T14:03:12+00:00)',
+      });
+    } else {
+      lead.createdAt = utcTimestamp(new Date(parsed));
+    }
+  } else {
+    lead.createdAt = utcTimestamp(now);
+  }
+
+  if (!present(lead.fullName)) {
+    const parts = [lead.firstName, lead.lastName].filter(present);
+    if (parts.length > 0) lead.fullName = parts.join(' ');
+  }
+
+  if (present(lead.timeZone) && !isValidTimeZone(lead.timeZone)) {
+    details.push({
+      path: 'lead.timeZone',
+      message: `"${lead.timeZone}" is not an IANA time zone (e.g. America/New_York)`,
+    });
+  }
+
+  let prepared = lead;
+  try {
+    prepared = withMeetingFields(lead);
+  } catch (err) {
+    details.push({ path: 'lead.requestedMeetingTime', message: (err as Error).message });
+  }
+
+  if (details.length > 0) throw validationFailed(details);
+  return prepared;
+}
+
+/** Creates the deliveries of one lead event and their jobs, inside `tx`. */
+async function fanOut(
+  tx: Db,
+  queue: IntakeDeps['queue'],
+  event: { sellerId: string; leadOrderId: string; leadId: string; snapshot: LeadRecord; messageType: MessageType },
+): Promise<LeadEventResult['deliveries']> {
+  const endpoints = await eligibleEndpoints(tx, {
+    sellerId: event.sellerId,
+    leadOrderId: event.leadOrderId,
+    messageType: event.messageType,
+    meetingFields: MEETING_FIELD_KEYS,
+  });
+  const deliveries = await insertDeliveries(
+    tx,
+    endpoints.map((endpoint) => ({
+      id: newId('delivery'),
+      sellerId: event.sellerId,
+      endpointId: endpoint.id,
+      leadId: event.leadId,
+      messageType: event.messageType,
+      leadSnapshot: event.snapshot,
+    })),
+  );
+  // Disabled endpoints get their jobs too: the worker holds those deliveries (pending) and
+  // re-enabling the endpoint enqueues its pending deliveries again.
+  await queue.enqueueDeliveries(
+    tx,
+    deliveries.map((d) => ({ deliveryId: d.id, endpointId: d.endpointId })),
+  );
+  return deliveries.map((d) => ({ id: d.id, endpointId: d.endpointId, messageType: d.messageType }));
+}
+
+/** POST /v1/leads. */
+export async function acceptLead(
+  deps: IntakeDeps,
+  input: { leadOrderId: string; lead: LeadRecord },
+): Promise<LeadEventResult> {
+  const leadOrder = await getLeadOrder(deps.db, input.leadOrderId);
+  if (!leadOrder) {
+    throw notFound('lead order', [{ path: 'leadOrderId', message: `no lead order "${input.leadOrderId}"` }]);
+  }
+  const data = prepareLead(input.lead, leadOrder);
+  const leadId = data.leadId as string;
+  return deps.db.transaction(async (tx) => {
+    const lead = await insertLead(tx, {
+      id: leadId,
+      sellerId: leadOrder.sellerId,
+      leadOrderId: leadOrder.id,
+      data,
+    });
+    if (!lead) {
+      throw new ApiError(409, 'lead_exists', `lead "${leadId}" already exists`, [
+        { path: 'lead.leadId', message: 'a lead with this id was already taken in; use POST /v1/leads/:id/meeting for changes' },
+      ]);
+    }
+    const deliveries = await fanOut(tx, deps.queue, {
+      sellerId: lead.sellerId,
+      leadOrderId: lead.leadOrderId,
+      leadId: lead.id,
+      snapshot: lead.data,
+      messageType: 'new_lead',
+    });
+    return { leadId: lead.id, deliveries };
+  });
+}
+
+/**
+ * POST /v1/leads/:id/meeting: stores the new meeting time and sends `lead_update` to the eligible
+ * endpoints. Posting the time the lead already has changes nothing and notifies no one.
+ */
+export async function changeMeeting(
+  deps: IntakeDeps,
+  leadId: string,
+  requestedMeetingTime: string | null,
+): Promise<LeadEventResult> {
+  let normalized: string | null = null;
+  if (requestedMeetingTime !== null && requestedMeetingTime.trim() !== '') {
+    try {
+      normalized = normalizeMeetingTime(requestedMeetingTime);
+    } catch (err) {
+      throw validationFailed([{ path: 'requestedMeetingTime', message: (err as Error).message }]);
+    }
+  }
+  return deps.db.transaction(async (tx) => {
+    const lead = await getLead(tx, leadId, { forUpdate: true });
+    if (!lead) throw notFound('lead', [{ path: 'id', message: `no lead "${leadId}"` }]);
+    const current = lead.data.requestedMeetingTime ?? null;
+    if (current === normalized) return { leadId, deliveries: [] };
+    const data = withMeetingFields({ ...lead.data, requestedMeetingTime: normalized });
+    const updated = await updateLeadData(tx, leadId, data);
+    const deliveries = await fanOut(tx, deps.queue, {
+      sellerId: lead.sellerId,
+      leadOrderId: lead.leadOrderId,
+      leadId,
+      snapshot: updated?.data ?? data,
+      messageType: 'lead_update',
+    });
+    return { leadId, deliveries };
+  });
+}

@@ -1,0 +1,234 @@
+/**
+ * Request and response schemas (zod v4). Requests are parsed with them; responses are only
+ * documented (OpenAPI). Shape rules live here; domain rules (catalogue keys, output names,
+ * collisions, header names) are core's, run by the handlers, so each message is written once.
+ */
+import { z } from 'zod/v4';
+import { LEAD_FIELD_KEYS } from '../../../core/catalogue.js';
+import { STANDARD_MAPPINGS } from '../../../core/mapping.js';
+import {
+  ENDPOINT_TYPES,
+  MESSAGE_TYPES,
+  PAYLOAD_FORMATS,
+  type EndpointType,
+  type MessageType,
+  type PayloadFormat,
+} from '../../../core/types.js';
+import { HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT } from '../store/attempts.js';
+
+const tuple = <T extends string>(values: readonly T[]) => values as unknown as [T, ...T[]];
+
+// ---------------------------------------------------------------------------------- params
+export const IdParams = z.object({ id: z.string().min(1).max(100) });
+
+// ---------------------------------------------------------------------------------- endpoints
+const Name = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(100, 'must be at most 100 characters');
+const Url = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(2048, 'must be at most 2048 characters')
+  .describe('Absolute http(s) URL the leads are POSTed to');
+const Format = z.enum(tuple<PayloadFormat>(PAYLOAD_FORMATS));
+const Type = z.enum(tuple<EndpointType>(ENDPOINT_TYPES));
+const Header = z.strictObject({
+  name: z.string().max(256, 'must be at most 256 characters'),
+  value: z.string().max(8192, 'must be at most 8192 characters'),
+});
+const Constant = z.strictObject({
+  key: z.string().max(1000, 'must be at most 1000 characters'),
+  value: z.string().max(8192, 'must be at most 8192 characters'),
+});
+const FieldMapping = z.strictObject({
+  field: z.string().max(100, 'must be at most 100 characters').describe('A key of GET /v1/fields'),
+  output: z.string().max(1000, 'must be at most 1000 characters').describe('Name in the payload; dots nest in JSON'),
+});
+const Headers = z.array(Header).max(50, 'at most 50 headers');
+const Constants = z.array(Constant).max(100, 'at most 100 constants');
+const FieldMappings = z.array(FieldMapping).max(200, 'at most 200 field mappings');
+const LeadOrderIds = z
+  .array(z.string().min(1).max(100))
+  .max(100, 'at most 100 lead orders')
+  .describe('Empty: every lead order of the seller');
+const TimeoutMs = z
+  .number()
+  .int('must be a whole number of milliseconds')
+  .min(1000, 'must be at least 1000')
+  .max(30000, 'must be at most 30000');
+
+export const EndpointCreateBody = z.strictObject({
+  name: Name,
+  url: Url,
+  format: Format.default('json'),
+  headers: Headers.default([]),
+  constants: Constants.default([]),
+  leadOrderIds: LeadOrderIds.default([]),
+  fieldMappings: FieldMappings.default(() => STANDARD_MAPPINGS.map((m) => ({ ...m }))).describe(
+    'Default: firstName, lastName, email, phone under their own names',
+  ),
+  type: Type.default('new_leads'),
+  enabled: z.boolean().default(true),
+  timeoutMs: TimeoutMs.default(10000),
+});
+export type EndpointCreateBody = z.output<typeof EndpointCreateBody>;
+
+export const EndpointPatchBody = z.strictObject({
+  name: Name.optional(),
+  url: Url.optional(),
+  format: Format.optional(),
+  headers: Headers.optional().describe(
+    'A header whose value is sent back exactly as GET shows it (redacted) keeps its stored value',
+  ),
+  constants: Constants.optional(),
+  leadOrderIds: LeadOrderIds.optional(),
+  fieldMappings: FieldMappings.optional(),
+  type: Type.optional(),
+  enabled: z.boolean().optional(),
+  timeoutMs: TimeoutMs.optional(),
+});
+export type EndpointPatchBody = z.output<typeof EndpointPatchBody>;
+
+export const HistoryQuery = z.object({
+  status: z.enum(['success', 'failure']).optional(),
+  cursor: z.string().min(1).max(500).optional().describe('nextCursor of the previous page'),
+  limit: z.coerce
+    .number()
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(HISTORY_MAX_LIMIT, `must be at most ${HISTORY_MAX_LIMIT}`)
+    .default(HISTORY_DEFAULT_LIMIT),
+});
+
+// ---------------------------------------------------------------------------------- provider
+export const SellerCreateBody = z.strictObject({ name: Name });
+
+export const LeadOrderCreateBody = z.strictObject({
+  sellerId: z.string().min(1).max(100),
+  name: Name,
+});
+
+/** A lead value: text, or a number/boolean taken as its text; null = no value. */
+const LeadValue = z
+  .union([z.string().max(10_000, 'must be at most 10000 characters'), z.number(), z.boolean(), z.null()])
+  .transform((value) => (value === null ? null : String(value)));
+
+export const Lead = z
+  .strictObject(Object.fromEntries(LEAD_FIELD_KEYS.map((key) => [key, LeadValue.optional()])))
+  .describe('The lead, by the keys of GET /v1/fields');
+
+export const LeadIntakeBody = z.strictObject({
+  leadOrderId: z.string().min(1).max(100),
+  lead: Lead,
+});
+export type LeadIntakeBody = z.output<typeof LeadIntakeBody>;
+
+export const MeetingBody = z.strictObject({
+  requestedMeetingTime: z
+    .string()
+    .max(100)
+    .nullable()
+    .describe('ISO 8601 with an offset or Z; null when the lead withdrew its meeting request'),
+});
+
+// ---------------------------------------------------------------------------------- responses
+export const ErrorBody = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.array(z.object({ path: z.string(), message: z.string() })),
+  }),
+});
+
+export const FieldsResponse = z.object({
+  fields: z.array(z.object({ key: z.string(), label: z.string(), example: z.string() })),
+});
+
+const Timestamp = z.string().describe('ISO 8601');
+
+export const EndpointView = z.object({
+  id: z.string(),
+  name: z.string(),
+  url: z.string(),
+  format: Format,
+  headers: z.array(z.object({ name: z.string(), value: z.string().describe('Redacted') })),
+  constants: z.array(z.object({ key: z.string(), value: z.string() })),
+  leadOrderIds: z.array(z.string()),
+  fieldMappings: z.array(z.object({ field: z.string(), output: z.string() })),
+  type: Type,
+  enabled: z.boolean(),
+  timeoutMs: z.number().int(),
+  signingSecretPrefix: z.string(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+  lastDelivery: z
+    .object({
+      status: z.enum(['success', 'failure']),
+      at: Timestamp,
+      httpStatus: z.number().int().nullable(),
+    })
+    .nullable(),
+});
+
+export const EndpointCreated = EndpointView.extend({
+  signingSecret: z.string().describe('whsec_… — shown once, here'),
+});
+
+export const EndpointList = z.object({ items: z.array(EndpointView) });
+
+export const TestResultBody = z.object({
+  success: z.boolean(),
+  httpStatus: z.number().int().nullable(),
+  durationMs: z.number(),
+  error: z.string().nullable(),
+  responseExcerpt: z.string().nullable(),
+  payload: z.string().nullable(),
+});
+
+const MessageTypeEnum = z.enum(tuple<MessageType>(MESSAGE_TYPES));
+
+export const AttemptView = z.object({
+  id: z.string(),
+  deliveryId: z.string(),
+  endpointId: z.string(),
+  leadId: z.string(),
+  messageType: MessageTypeEnum,
+  test: z.boolean(),
+  attempt: z.number().int(),
+  startedAt: Timestamp,
+  durationMs: z.number().int(),
+  status: z.enum(['success', 'failure']),
+  httpStatus: z.number().int().nullable(),
+  error: z.string().nullable(),
+  responseExcerpt: z.string().nullable(),
+  requestHeaders: z.record(z.string(), z.string()),
+});
+
+export const HistoryResponse = z.object({
+  items: z.array(AttemptView),
+  nextCursor: z.string().nullable(),
+});
+
+export const ResendAccepted = z.object({ id: z.string(), status: z.literal('pending') });
+
+export const LeadOrderView = z.object({ id: z.string(), name: z.string(), createdAt: Timestamp });
+export const LeadOrderList = z.object({ items: z.array(LeadOrderView) });
+export const LeadOrderCreated = z.object({ id: z.string(), sellerId: z.string(), name: z.string() });
+
+export const SellerCreated = z.object({
+  id: z.string(),
+  name: z.string(),
+  apiKey: z.string().describe('ld_sk_… — shown once, here'),
+});
+
+export const LeadAccepted = z.object({
+  leadId: z.string(),
+  deliveries: z.array(
+    z.object({ id: z.string(), endpointId: z.string(), messageType: MessageTypeEnum }),
+  ),
+});
+
+export const Health = z.object({ ok: z.boolean(), db: z.boolean() });

@@ -1,0 +1,23 @@
+/**
+ * The save-time check of an endpoint URL. For now: it parses and is absolute http(s) without
+ * credentials. R9 (public hosts only, DNS-checked, ALLOWED_PRIVATE_TARGETS exempt) plugs in here:
+ * pass a stricter validator as `validateEndpointUrl` in the app's deps, or extend this function.
+ */
+import type { Config } from '../config.js';
+
+export async function validateEndpointUrl(url: string, _config: Config): Promise<string | null> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'must be an absolute URL such as https://example.com/webhooks/leads';
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    return `must use http or https (got "${parsed.protocol.replace(/:$/, '')}")`;
+  }
+  if (!parsed.hostname) return 'must name a host';
+  if (parsed.username || parsed.password) {
+    return 'must not contain a user name or password: use an HTTP header for credentials';
+  }
+  return null;
+}

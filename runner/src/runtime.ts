@@ -1,0 +1,117 @@
+import type { Server } from 'node:http';
+import pino, { type Logger } from 'pino';
+
+import { createApp } from './api/app.js';
+import type { Config } from './config.js';
+import { migrate, openDb, type Db } from './db/index.js';
+import { createQueue, type DeliveryQueue } from './queue.js';
+import { createSecretBox, type SecretBox } from './store/secretBox.js';
+import { seedDemoIfEmpty } from './demo.js';
+import { setQueueDepthSource } from './metrics.js';
+import { deliveryService } from './worker/sendTest.js';
+import { startWorker, type RunningWorker } from './worker/worker.js';
+
+export type Role = 'start' | 'api' | 'worker';
+
+export interface Runtime {
+  config: Config;
+  logger: Logger;
+  db: Db;
+  queue: DeliveryQueue;
+  box: SecretBox;
+  server: Server | null;
+  worker: RunningWorker | null;
+  /** The bound port (0 when no API runs). */
+  port: number;
+  /** Graceful: stop taking work and requests, finish and record in-flight attempts, close. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  /** pg-boss schema (tests give each runner its own). */
+  bossSchema?: string;
+  /** The runner's own schema on PostgreSQL (tests). */
+  schema?: string;
+  /** Seed a demo seller and lead order into an empty database (the quick start). */
+  seedDemo?: boolean;
+  /** Print the demo seller's credentials (the CLI does; tests read them from the return). */
+  onDemoSeeded?: (demo: { sellerId: string; leadOrderId: string; apiKey: string }) => void;
+}
+
+/** Opens the database, migrates, and starts the API and/or the worker for `role`. */
+export async function startRuntime(
+  role: Role,
+  config: Config,
+  options: StartOptions = {},
+): Promise<Runtime> {
+  const logger =
+    options.logger ?? pino({ level: config.logLevel, base: { service: 'lead-delivery' } });
+  const db = await openDb(config, { schema: options.schema });
+  await migrate(db);
+  const runsWorker = role !== 'api';
+  const queue = await createQueue({
+    db,
+    schema: options.bossSchema,
+    listen: runsWorker,
+    supervise: runsWorker,
+    onError: (err) => logger.warn({ err }, 'pg-boss error'),
+  });
+  await queue.start();
+  const box = createSecretBox(config.secretsKey);
+
+  if (options.seedDemo) {
+    const demo = await seedDemoIfEmpty(db);
+    if (demo) options.onDemoSeeded?.(demo);
+  }
+
+  const worker = runsWorker
+    ? await startWorker({ db, queue, box, config, logger: logger.child({ role: 'worker' }) })
+    : null;
+
+  let server: Server | null = null;
+  let port = 0;
+  if (role !== 'worker') {
+    setQueueDepthSource(() => queue.depth());
+    const app = createApp({
+      db,
+      queue,
+      config,
+      logger,
+      box,
+      delivery: deliveryService({ db, queue }),
+    });
+    server = await new Promise<Server>((resolve, reject) => {
+      const listening = app.listen(config.port, () => resolve(listening));
+      listening.once('error', reject);
+    });
+    const address = server.address();
+    port = typeof address === 'object' && address ? address.port : config.port;
+  }
+
+  let stopping: Promise<void> | null = null;
+  return {
+    config,
+    logger,
+    db,
+    queue,
+    box,
+    server,
+    worker,
+    port,
+    stop() {
+      stopping ??= (async () => {
+        if (server) {
+          const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
+          server.closeIdleConnections();
+          await closing;
+        }
+        await worker?.stop();
+        await queue.stop({ graceful: true });
+        setQueueDepthSource(null);
+        await db.close();
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,155 @@
+/** The Db layer (pg Pool and PGlite) and the migrations. */
+import { createPgliteDb } from '../src/db/pglite.js';
+import { createPostgresDb } from '../src/db/postgres.js';
+import { loadMigrations, migrate } from '../src/db/migrate.js';
+import type { Db } from '../src/db/types.js';
+import { createTestDb, testServerUrl, uniqueSchemaName, type TestDb } from './helpers/db.js';
+
+const TABLES = ['sellers', 'api_keys', 'lead_orders', 'endpoints', 'leads', 'deliveries', 'attempts'];
+
+async function tables(db: Db): Promise<string[]> {
+  const { rows } = await db.query<{ table_name: string }>(
+    `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()
+     ORDER BY table_name`,
+  );
+  return rows.map((row) => row.table_name);
+}
+
+function behavesLikeADb(name: string, open: () => Promise<TestDb>) {
+  describe(name, () => {
+    let t: TestDb;
+    beforeAll(async () => {
+      t = await open();
+      await t.db.query('CREATE TABLE things (id int PRIMARY KEY, note text)');
+    });
+    afterAll(() => t.drop());
+    beforeEach(() => t.db.query('DELETE FROM things'));
+
+    test('migrations create every table and record their versions', async () => {
+      expect(await tables(t.db)).toEqual(expect.arrayContaining([...TABLES, 'schema_migrations']));
+      const { rows } = await t.db.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+      expect(rows.map((r) => r.version)).toEqual(loadMigrations().map((m) => m.version));
+    });
+
+    test('migrating again applies nothing', async () => {
+      expect(await migrate(t.db)).toEqual([]);
+    });
+
+    test('query returns rows and rowCount', async () => {
+      const inserted = await t.db.query('INSERT INTO things VALUES ($1, $2), ($3, $4)', [1, 'a', 2, 'b']);
+      expect(inserted.rowCount).toBe(2);
+      const { rows, rowCount } = await t.db.query<{ id: number; note: string }>(
+        'SELECT id, note FROM things ORDER BY id',
+      );
+      expect(rows).toEqual([
+        { id: 1, note: 'a' },
+        { id: 2, note: 'b' },
+      ]);
+      expect(rowCount).toBe(2);
+    });
+
+    test('a transaction commits, and afterCommit runs after COMMIT', async () => {
+      const seen: number[] = [];
+      await t.db.transaction(async (tx) => {
+        expect(tx.inTransaction).toBe(true);
+        await tx.query('INSERT INTO things VALUES (1, $1)', ['x']);
+        tx.afterCommit(() => seen.push(1));
+        expect(seen).toEqual([]);
+      });
+      expect(seen).toEqual([1]);
+      expect((await t.db.query('SELECT * FROM things')).rowCount).toBe(1);
+    });
+
+    test('a throwing transaction rolls back and skips afterCommit', async () => {
+      const seen: number[] = [];
+      await expect(
+        t.db.transaction(async (tx) => {
+          await tx.query('INSERT INTO things VALUES (1, $1)', ['x']);
+          tx.afterCommit(() => seen.push(1));
+          throw new Error('boom');
+        }),
+      ).rejects.toThrow('boom');
+      expect(seen).toEqual([]);
+      expect((await t.db.query('SELECT * FROM things')).rowCount).toBe(0);
+    });
+
+    test('a failing statement rolls the transaction back and the Db stays usable', async () => {
+      await expect(
+        t.db.transaction(async (tx) => {
+          await tx.query('INSERT INTO things VALUES (1, $1)', ['x']);
+          await tx.query('INSERT INTO things VALUES (1, $1)', ['duplicate']);
+        }),
+      ).rejects.toMatchObject({ code: '23505' });
+      expect((await t.db.query('SELECT * FROM things')).rowCount).toBe(0);
+      await t.db.query('INSERT INTO things VALUES (3, $1)', ['after']);
+    });
+
+    test('a nested transaction is a savepoint', async () => {
+      await t.db.transaction(async (tx) => {
+        await tx.query('INSERT INTO things VALUES (1, $1)', ['outer']);
+        await expect(
+          tx.transaction(async (inner) => {
+            await inner.query('INSERT INTO things VALUES (2, $1)', ['inner']);
+            throw new Error('inner fails');
+          }),
+        ).rejects.toThrow('inner fails');
+      });
+      const { rows } = await t.db.query<{ id: number }>('SELECT id FROM things');
+      expect(rows.map((r) => r.id)).toEqual([1]);
+    });
+
+    test('executeSql runs multi-statement text without values (pg-boss contract)', async () => {
+      const result = await t.db.executeSql('INSERT INTO things VALUES (7, $1) RETURNING id', ['x']);
+      expect(result.rows).toEqual([{ id: 7 }]);
+      const multi = await t.db.executeSql("INSERT INTO things VALUES (8, 'y'); SELECT count(*)::int AS n FROM things");
+      expect(multi.rows).toEqual([{ n: 2 }]);
+    });
+
+    test('statements from outside a running transaction wait for it (no interleaving)', async () => {
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const tx = t.db.transaction(async (inner) => {
+        await inner.query('INSERT INTO things VALUES (1, $1)', ['in tx']);
+        await gate;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const outside = t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM things');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      release();
+      await tx;
+      // PostgreSQL: another connection sees 0 or 1 depending on timing, never an error.
+      // PGlite: the outside query waited for COMMIT, so it sees the row.
+      const { rows } = await outside;
+      if (t.kind === 'pglite') expect(rows[0].n).toBe(1);
+      else expect([0, 1]).toContain(rows[0].n);
+    });
+  });
+}
+
+behavesLikeADb('the test database (PostgreSQL when available)', () => createTestDb());
+behavesLikeADb('PGlite', async () => {
+  const schema = uniqueSchemaName();
+  const db = await createPgliteDb({ schema });
+  await migrate(db);
+  return { db, kind: 'pglite', schema, bossSchema: `${schema}_boss`, drop: () => db.close() };
+});
+
+describe('migrations on PostgreSQL', () => {
+  test('two processes migrating the same schema at once apply each migration once', async () => {
+    const url = await testServerUrl();
+    if (!url) return; // PGlite is one process: nothing to race.
+    const schema = uniqueSchemaName('mig');
+    const a = await createPostgresDb({ connectionString: url, schema });
+    const b = await createPostgresDb({ connectionString: url, schema });
+    try {
+      const [appliedA, appliedB] = await Promise.all([migrate(a), migrate(b)]);
+      const all = [...appliedA, ...appliedB].sort();
+      expect(all).toEqual(loadMigrations().map((m) => m.version));
+      expect(await tables(a)).toEqual(expect.arrayContaining(TABLES));
+    } finally {
+      await a.close();
+      await b.query(`DROP SCHEMA ${schema} CASCADE`);
+      await b.close();
+    }
+  });
+});
