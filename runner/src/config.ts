@@ -57,7 +57,9 @@ export function parseRetrySchedule(text: string): number[] {
   return parts.map((part) => {
     const match = DURATION.exec(part);
     if (!match) {
-      throw new Error(`"${part}" is not a duration (use a number with ms, s, m or h, e.g. 500ms, 5s, 1m, 2h)`);
+      throw new Error(
+        `"${part}" is not a duration (use a number with ms, s, m or h, e.g. 500ms, 5s, 1m, 2h)`,
+      );
     }
     const ms = Math.round(Number(match[1]) * UNIT_MS[match[2]]);
     if (ms <= 0) throw new Error(`"${part}" must be longer than 0`);
@@ -65,7 +67,8 @@ export function parseRetrySchedule(text: string): number[] {
   });
 }
 
-const HOSTNAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
+const HOSTNAME =
+  /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
 
 function parseAllowedTarget(item: string): AllowedTarget {
   const text = item.replace(/^\[(.*)\]$/, '$1');
@@ -104,7 +107,10 @@ export function isAllowedPrivateTarget(
   host: string,
   address?: string,
 ): boolean {
-  const name = host.toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+  const name = host
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.$/, '');
   const candidates = [name, address].filter((value): value is string => !!value);
   return targets.some((target) => {
     if (target.kind === 'host') return target.host === name;
@@ -144,7 +150,10 @@ function intVar(name: string, fallback: number, min: number, max: number) {
     if (value === undefined) return fallback;
     const parsed = Number(value);
     if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
-      ctx.addIssue({ code: 'custom', message: `${name} must be an integer from ${min} to ${max} (got "${value}")` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `${name} must be an integer from ${min} to ${max} (got "${value}")`,
+      });
       return z.NEVER;
     }
     return parsed;
@@ -188,7 +197,10 @@ const envSchema = z.object({
   LOG_LEVEL: optionalText.transform((value, ctx) => {
     const level = (value ?? 'info').toLowerCase();
     if (!(LOG_LEVELS as readonly string[]).includes(level)) {
-      ctx.addIssue({ code: 'custom', message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${value}")` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${value}")`,
+      });
       return z.NEVER;
     }
     return level as LogLevel;
@@ -241,7 +253,9 @@ export function loadConfig(
     providerApiKey = stored.value;
     providerApiKeySource = stored.source;
     if (stored.source === 'generated') {
-      notice(`PROVIDER_API_KEY is not set: generated a provider API key, kept in ${file}:\n  ${providerApiKey}`);
+      notice(
+        `PROVIDER_API_KEY is not set: generated a provider API key, kept in ${file}:\n  ${providerApiKey}`,
+      );
     } else {
       notice(`PROVIDER_API_KEY is not set: using the provider API key kept in ${file}`);
     }
@@ -259,7 +273,9 @@ export function loadConfig(
     }
     secretsKeySource = stored.source;
     if (stored.source === 'generated') {
-      notice(`SECRETS_KEY is not set: generated one and kept it in ${file} (back it up: it decrypts stored secrets)`);
+      notice(
+        `SECRETS_KEY is not set: generated one and kept it in ${file} (back it up: it decrypts stored secrets)`,
+      );
     }
   }
 

@@ -145,7 +145,11 @@ export async function createQueue(options: CreateQueueOptions): Promise<Delivery
       started = true;
       const existing = await boss.getQueue(QUEUE);
       if (!existing) {
-        await boss.createQueue(QUEUE, { ...DEFAULT_QUEUE_OPTIONS, ...options.queueOptions, notify: true });
+        await boss.createQueue(QUEUE, {
+          ...DEFAULT_QUEUE_OPTIONS,
+          ...options.queueOptions,
+          notify: true,
+        });
       } else if (!existing.notify) {
         await boss.updateQueue(QUEUE, { notify: true });
       }
@@ -162,7 +166,10 @@ export async function createQueue(options: CreateQueueOptions): Promise<Delivery
       await boss.insert(
         QUEUE,
         jobs.map((job) => ({
-          data: { deliveryId: job.deliveryId, endpointId: job.endpointId } satisfies DeliveryJobData,
+          data: {
+            deliveryId: job.deliveryId,
+            endpointId: job.endpointId,
+          } satisfies DeliveryJobData,
           ...(job.startAfter ? { startAfter: job.startAfter } : {}),
         })),
         { db: tx },

@@ -90,10 +90,10 @@ describe('POST /v1/endpoints', () => {
       { name: 'Authorization', value: '••••mnop' },
       { name: 'X-Short', value: '••••' },
     ]);
-    const { rows } = await t.testDb.db.query<{ headers: Array<{ value: string }>; signing_secret: string }>(
-      'SELECT headers, signing_secret FROM endpoints WHERE id = $1',
-      [res.body.id],
-    );
+    const { rows } = await t.testDb.db.query<{
+      headers: Array<{ value: string }>;
+      signing_secret: string;
+    }>('SELECT headers, signing_secret FROM endpoints WHERE id = $1', [res.body.id]);
     expect(JSON.stringify(rows[0])).not.toContain('abcdefghijklmnop');
     expect(rows[0].signing_secret).toMatch(/^enc:v1:/);
     expect(rows[0].signing_secret).not.toContain(res.body.signingSecret);
@@ -112,10 +112,26 @@ describe('POST /v1/endpoints', () => {
     [{ timeoutMs: 1500.5 }, 'timeoutMs'],
     [{ enabled: 'yes' }, 'enabled'],
     [{ headers: [{ name: 'Host', value: 'evil.example' }] }, 'headers.0.name'],
-    [{ headers: [{ name: 'X-Ok', value: 'a' }, { name: 'Bad Name', value: 'b' }] }, 'headers.1.name'],
+    [
+      {
+        headers: [
+          { name: 'X-Ok', value: 'a' },
+          { name: 'Bad Name', value: 'b' },
+        ],
+      },
+      'headers.1.name',
+    ],
     [{ headers: [{ name: 'X-Inject', value: 'a\r\nX-Evil: 1' }] }, 'headers.0.value'],
     [{ headers: [{ name: 'X-Ok' }] }, 'headers.0.value'],
-    [{ fieldMappings: [{ field: 'email', output: 'a' }, { field: 'nope', output: 'b' }] }, 'fieldMappings.1.field'],
+    [
+      {
+        fieldMappings: [
+          { field: 'email', output: 'a' },
+          { field: 'nope', output: 'b' },
+        ],
+      },
+      'fieldMappings.1.field',
+    ],
     [
       {
         fieldMappings: [
@@ -128,12 +144,24 @@ describe('POST /v1/endpoints', () => {
     ],
     [{ fieldMappings: [{ field: 'email', output: 'a..b' }] }, 'fieldMappings.0.output'],
     [{ fieldMappings: [{ field: 'email', output: '__proto__.x' }] }, 'fieldMappings.0.output'],
-    [{ format: 'xml', fieldMappings: [{ field: 'email', output: '1bad' }] }, 'fieldMappings.0.output'],
-    [{ constants: [{ key: 'email', value: 'x' }], fieldMappings: [{ field: 'email', output: 'email' }] }, 'constants.0.key'],
+    [
+      { format: 'xml', fieldMappings: [{ field: 'email', output: '1bad' }] },
+      'fieldMappings.0.output',
+    ],
+    [
+      {
+        constants: [{ key: 'email', value: 'x' }],
+        fieldMappings: [{ field: 'email', output: 'email' }],
+      },
+      'constants.0.key',
+    ],
     [{ leadOrderIds: ['lo_unknown'] }, 'leadOrderIds.0'],
     [{ unknownSetting: true }, 'unknownSetting'],
   ])('refuses %j with 400 naming %s', async (override, path) => {
-    const res = await t.as(sellerA.apiKey).post('/v1/endpoints', validEndpoint(override)).expect(400);
+    const res = await t
+      .as(sellerA.apiKey)
+      .post('/v1/endpoints', validEndpoint(override))
+      .expect(400);
     expectErrorShape(res.body, 'validation_failed');
     expect(res.body.error.details.map((d: { path: string }) => d.path)).toContain(path);
   });
@@ -220,7 +248,10 @@ describe('authentication', () => {
   });
 
   test('a malformed Authorization header → 401', async () => {
-    const res = await request(t.app).get('/v1/endpoints').set('Authorization', sellerA.apiKey).expect(401);
+    const res = await request(t.app)
+      .get('/v1/endpoints')
+      .set('Authorization', sellerA.apiKey)
+      .expect(401);
     expectErrorShape(res.body, 'unauthorized');
   });
 
@@ -241,8 +272,14 @@ describe('authentication', () => {
 
 describe('GET /v1/endpoints and /v1/endpoints/:id', () => {
   test("lists only the seller's own endpoints, oldest first", async () => {
-    const b1 = await t.as(sellerB.apiKey).post('/v1/endpoints', validEndpoint({ name: 'B1' })).expect(201);
-    const b2 = await t.as(sellerB.apiKey).post('/v1/endpoints', validEndpoint({ name: 'B2' })).expect(201);
+    const b1 = await t
+      .as(sellerB.apiKey)
+      .post('/v1/endpoints', validEndpoint({ name: 'B1' }))
+      .expect(201);
+    const b2 = await t
+      .as(sellerB.apiKey)
+      .post('/v1/endpoints', validEndpoint({ name: 'B2' }))
+      .expect(201);
     const res = await t.as(sellerB.apiKey).get('/v1/endpoints').expect(200);
     expect(res.body.items.map((e: { id: string }) => e.id)).toEqual([b1.body.id, b2.body.id]);
     expect(res.body.items[0].signingSecret).toBeUndefined();
@@ -251,7 +288,10 @@ describe('GET /v1/endpoints and /v1/endpoints/:id', () => {
   });
 
   test('lastDelivery shows the newest attempt', async () => {
-    const ep = await t.as(sellerA.apiKey).post('/v1/endpoints', validEndpoint({ name: 'With history' })).expect(201);
+    const ep = await t
+      .as(sellerA.apiKey)
+      .post('/v1/endpoints', validEndpoint({ name: 'With history' }))
+      .expect(201);
     const insert = (id: string, startedAt: string, status: string, http: number | null) =>
       t.testDb.db.query(
         `INSERT INTO attempts (id, delivery_id, seller_id, endpoint_id, lead_id, message_type, test,
@@ -262,7 +302,11 @@ describe('GET /v1/endpoints and /v1/endpoints/:id', () => {
     await insert('att_1', '2026-01-01T10:00:00Z', 'success', 200);
     await insert('att_2', '2026-01-01T11:00:00Z', 'failure', 500);
     const res = await t.as(sellerA.apiKey).get(`/v1/endpoints/${ep.body.id}`).expect(200);
-    expect(res.body.lastDelivery).toEqual({ status: 'failure', at: '2026-01-01T11:00:00.000Z', httpStatus: 500 });
+    expect(res.body.lastDelivery).toEqual({
+      status: 'failure',
+      at: '2026-01-01T11:00:00.000Z',
+      httpStatus: 500,
+    });
     const list = await t.as(sellerA.apiKey).get('/v1/endpoints').expect(200);
     const listed = list.body.items.find((e: { id: string }) => e.id === ep.body.id);
     expect(listed.lastDelivery).toEqual(res.body.lastDelivery);
@@ -277,7 +321,10 @@ describe('GET /v1/endpoints and /v1/endpoints/:id', () => {
 describe('tenancy: seller B cannot touch seller A’s endpoint', () => {
   let endpointId: string;
   beforeAll(async () => {
-    const res = await t.as(sellerA.apiKey).post('/v1/endpoints', validEndpoint({ name: 'A private' })).expect(201);
+    const res = await t
+      .as(sellerA.apiKey)
+      .post('/v1/endpoints', validEndpoint({ name: 'A private' }))
+      .expect(201);
     endpointId = res.body.id;
   });
 
@@ -337,17 +384,27 @@ describe('PATCH /v1/endpoints/:id', () => {
       .patch(`/v1/endpoints/${endpoint.id}`, { constants: [{ key: 'contact', value: 'x' }] })
       .expect(400);
     expectErrorShape(res.body, 'validation_failed');
-    expect(res.body.error.details.map((d: { path: string }) => d.path)).toContain('constants.0.key');
+    expect(res.body.error.details.map((d: { path: string }) => d.path)).toContain(
+      'constants.0.key',
+    );
     // switching to XML makes the dotted name fine but the format change is validated too
     await t.as(sellerA.apiKey).patch(`/v1/endpoints/${endpoint.id}`, { format: 'xml' }).expect(200);
-    await t.as(sellerA.apiKey).patch(`/v1/endpoints/${endpoint.id}`, { format: 'json' }).expect(200);
+    await t
+      .as(sellerA.apiKey)
+      .patch(`/v1/endpoints/${endpoint.id}`, { format: 'json' })
+      .expect(200);
   });
 
   test('a header sent back redacted keeps its stored value; a new value replaces it', async () => {
     const got = await t.as(sellerA.apiKey).get(`/v1/endpoints/${endpoint.id}`).expect(200);
     const headers = [...got.body.headers, { name: 'X-Extra', value: 'extra-value-123456' }];
     await t.as(sellerA.apiKey).patch(`/v1/endpoints/${endpoint.id}`, { headers }).expect(200);
-    const stored = await getEndpoint(t.testDb.db, createSecretBox(t.config.secretsKey), sellerA.id, endpoint.id);
+    const stored = await getEndpoint(
+      t.testDb.db,
+      createSecretBox(t.config.secretsKey),
+      sellerA.id,
+      endpoint.id,
+    );
     expect(stored!.headers).toEqual([
       { name: 'X-Api-Key', value: 'key-value-0000-9999' },
       { name: 'X-Extra', value: 'extra-value-123456' },
@@ -355,22 +412,40 @@ describe('PATCH /v1/endpoints/:id', () => {
   });
 
   test('unknown fields and bad values are 400s naming them', async () => {
-    const res = await t.as(sellerA.apiKey).patch(`/v1/endpoints/${endpoint.id}`, { signingSecret: 'whsec_x' }).expect(400);
-    expect(res.body.error.details).toEqual([{ path: 'signingSecret', message: expect.any(String) }]);
-    const res2 = await t.as(sellerA.apiKey).patch(`/v1/endpoints/${endpoint.id}`, { url: 'mailto:a@b.c' }).expect(400);
+    const res = await t
+      .as(sellerA.apiKey)
+      .patch(`/v1/endpoints/${endpoint.id}`, { signingSecret: 'whsec_x' })
+      .expect(400);
+    expect(res.body.error.details).toEqual([
+      { path: 'signingSecret', message: expect.any(String) },
+    ]);
+    const res2 = await t
+      .as(sellerA.apiKey)
+      .patch(`/v1/endpoints/${endpoint.id}`, { url: 'mailto:a@b.c' })
+      .expect(400);
     expect(res2.body.error.details.map((d: { path: string }) => d.path)).toEqual(['url']);
   });
 
   test('re-enabling an endpoint enqueues its held (pending) deliveries', async () => {
     const ep = await t
       .as(sellerA.apiKey)
-      .post('/v1/endpoints', validEndpoint({ name: 'Held', enabled: false, leadOrderIds: [orderA] }))
+      .post(
+        '/v1/endpoints',
+        validEndpoint({ name: 'Held', enabled: false, leadOrderIds: [orderA] }),
+      )
       .expect(201);
-    const lead = await t.provider.post('/v1/leads', { leadOrderId: orderA, lead: { email: 'held@example.com' } }).expect(202);
-    const held = lead.body.deliveries.find((d: { endpointId: string }) => d.endpointId === ep.body.id);
+    const lead = await t.provider
+      .post('/v1/leads', { leadOrderId: orderA, lead: { email: 'held@example.com' } })
+      .expect(202);
+    const held = lead.body.deliveries.find(
+      (d: { endpointId: string }) => d.endpointId === ep.body.id,
+    );
     expect(held).toBeDefined();
     const before = await countJobs(t.testDb);
-    await t.as(sellerA.apiKey).patch(`/v1/endpoints/${ep.body.id}`, { name: 'Still held' }).expect(200);
+    await t
+      .as(sellerA.apiKey)
+      .patch(`/v1/endpoints/${ep.body.id}`, { name: 'Still held' })
+      .expect(200);
     expect(await countJobs(t.testDb)).toBe(before);
     await t.as(sellerA.apiKey).patch(`/v1/endpoints/${ep.body.id}`, { enabled: true }).expect(200);
     expect(await countJobs(t.testDb)).toBe(before + 1);
@@ -379,7 +454,10 @@ describe('PATCH /v1/endpoints/:id', () => {
 
 describe('DELETE /v1/endpoints/:id', () => {
   test('deletes, then the endpoint is gone', async () => {
-    const ep = await t.as(sellerA.apiKey).post('/v1/endpoints', validEndpoint({ name: 'Doomed' })).expect(201);
+    const ep = await t
+      .as(sellerA.apiKey)
+      .post('/v1/endpoints', validEndpoint({ name: 'Doomed' }))
+      .expect(201);
     await t.as(sellerA.apiKey).delete(`/v1/endpoints/${ep.body.id}`).expect(204);
     await t.as(sellerA.apiKey).get(`/v1/endpoints/${ep.body.id}`).expect(404);
     const again = await t.as(sellerA.apiKey).delete(`/v1/endpoints/${ep.body.id}`).expect(404);
@@ -391,7 +469,13 @@ describe('POST /v1/endpoints/:id/test', () => {
   test('calls the delivery service with the decrypted endpoint and answers its result', async () => {
     const ep = await t
       .as(sellerA.apiKey)
-      .post('/v1/endpoints', validEndpoint({ name: 'Testable', headers: [{ name: 'X-Key', value: 'plain-secret-value' }] }))
+      .post(
+        '/v1/endpoints',
+        validEndpoint({
+          name: 'Testable',
+          headers: [{ name: 'X-Key', value: 'plain-secret-value' }],
+        }),
+      )
       .expect(201);
     t.delivery.result = {
       success: false,

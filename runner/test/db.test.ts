@@ -5,7 +5,15 @@ import { loadMigrations, migrate } from '../src/db/migrate.js';
 import type { Db } from '../src/db/types.js';
 import { createTestDb, testServerUrl, uniqueSchemaName, type TestDb } from './helpers/db.js';
 
-const TABLES = ['sellers', 'api_keys', 'lead_orders', 'endpoints', 'leads', 'deliveries', 'attempts'];
+const TABLES = [
+  'sellers',
+  'api_keys',
+  'lead_orders',
+  'endpoints',
+  'leads',
+  'deliveries',
+  'attempts',
+];
 
 async function tables(db: Db): Promise<string[]> {
   const { rows } = await db.query<{ table_name: string }>(
@@ -27,7 +35,9 @@ function behavesLikeADb(name: string, open: () => Promise<TestDb>) {
 
     test('migrations create every table and record their versions', async () => {
       expect(await tables(t.db)).toEqual(expect.arrayContaining([...TABLES, 'schema_migrations']));
-      const { rows } = await t.db.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+      const { rows } = await t.db.query<{ version: number }>(
+        'SELECT version FROM schema_migrations ORDER BY version',
+      );
       expect(rows.map((r) => r.version)).toEqual(loadMigrations().map((m) => m.version));
     });
 
@@ -36,7 +46,12 @@ function behavesLikeADb(name: string, open: () => Promise<TestDb>) {
     });
 
     test('query returns rows and rowCount', async () => {
-      const inserted = await t.db.query('INSERT INTO things VALUES ($1, $2), ($3, $4)', [1, 'a', 2, 'b']);
+      const inserted = await t.db.query('INSERT INTO things VALUES ($1, $2), ($3, $4)', [
+        1,
+        'a',
+        2,
+        'b',
+      ]);
       expect(inserted.rowCount).toBe(2);
       const { rows, rowCount } = await t.db.query<{ id: number; note: string }>(
         'SELECT id, note FROM things ORDER BY id',
@@ -101,7 +116,9 @@ function behavesLikeADb(name: string, open: () => Promise<TestDb>) {
     test('executeSql runs multi-statement text without values (pg-boss contract)', async () => {
       const result = await t.db.executeSql('INSERT INTO things VALUES (7, $1) RETURNING id', ['x']);
       expect(result.rows).toEqual([{ id: 7 }]);
-      const multi = await t.db.executeSql("INSERT INTO things VALUES (8, 'y'); SELECT count(*)::int AS n FROM things");
+      const multi = await t.db.executeSql(
+        "INSERT INTO things VALUES (8, 'y'); SELECT count(*)::int AS n FROM things",
+      );
       expect(multi.rows).toEqual([{ n: 2 }]);
     });
 

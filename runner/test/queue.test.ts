@@ -2,7 +2,14 @@
 import { createPgliteDb } from '../src/db/pglite.js';
 import { migrate } from '../src/db/migrate.js';
 import { createQueue, QUEUE, type DeliveryJobData, type DeliveryQueue } from '../src/queue.js';
-import { countJobs, createTestDb, createTestQueue, jobData, uniqueSchemaName, type TestDb } from './helpers/db.js';
+import {
+  countJobs,
+  createTestDb,
+  createTestQueue,
+  jobData,
+  uniqueSchemaName,
+  type TestDb,
+} from './helpers/db.js';
 
 function behavesLikeTheQueue(name: string, open: () => Promise<TestDb>) {
   describe(name, () => {
@@ -71,7 +78,9 @@ function behavesLikeTheQueue(name: string, open: () => Promise<TestDb>) {
         // Let the worker finish its first (empty) fetch and go to sleep.
         await new Promise((resolve) => setTimeout(resolve, 700));
         const sentAt = Date.now();
-        await t.db.transaction((tx) => queue.enqueueDeliveries(tx, [{ deliveryId: 'msg_w', endpointId: 'ep_w' }]));
+        await t.db.transaction((tx) =>
+          queue.enqueueDeliveries(tx, [{ deliveryId: 'msg_w', endpointId: 'ep_w' }]),
+        );
         const deadline = Date.now() + 5000;
         while (received.length === 0 && Date.now() < deadline) {
           await new Promise((resolve) => setTimeout(resolve, 20));

@@ -47,7 +47,11 @@ export async function authenticate<A extends AuthKind>(
   if (kind === 'provider') {
     if (isProvider) return { kind: 'provider' } as AuthFor<A>;
     if (await findSellerIdByApiKey(deps.db, token)) {
-      throw new ApiError(403, 'forbidden', 'this route needs the provider API key, not a seller key');
+      throw new ApiError(
+        403,
+        'forbidden',
+        'this route needs the provider API key, not a seller key',
+      );
     }
     throw new ApiError(401, 'unauthorized', 'invalid API key');
   }

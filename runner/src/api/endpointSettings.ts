@@ -32,11 +32,18 @@ export function settingsFromCreate(body: EndpointCreateBody): EndpointSettings {
  * A header sent back exactly as GET showed it (redacted) keeps the stored value, so a client can
  * PATCH the list it read without knowing the secrets in it.
  */
-function mergeHeaders(stored: readonly HeaderPair[], incoming: readonly HeaderPair[]): HeaderPair[] {
+function mergeHeaders(
+  stored: readonly HeaderPair[],
+  incoming: readonly HeaderPair[],
+): HeaderPair[] {
   const byName = new Map(stored.map((h) => [h.name.toLowerCase(), h.value]));
   return incoming.map((header) => {
     const existing = byName.get(header.name.toLowerCase());
-    if (existing !== undefined && header.value === redactValue(existing) && header.value !== existing) {
+    if (
+      existing !== undefined &&
+      header.value === redactValue(existing) &&
+      header.value !== existing
+    ) {
       return { name: header.name, value: existing };
     }
     return { name: header.name, value: header.value };
@@ -88,7 +95,10 @@ export async function checkSettings(
     const owned = await ownedLeadOrderIds(db, sellerId, settings.leadOrderIds);
     settings.leadOrderIds.forEach((id, index) => {
       if (!owned.has(id)) {
-        details.push({ path: `leadOrderIds.${index}`, message: `"${id}" is not one of your lead orders` });
+        details.push({
+          path: `leadOrderIds.${index}`,
+          message: `"${id}" is not one of your lead orders`,
+        });
       }
     });
   }

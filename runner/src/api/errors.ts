@@ -43,7 +43,10 @@ export function normalizePath(path: string): string {
 }
 
 /** Core's problems (paths relative to the endpoint) as details, optionally under a prefix. */
-export function problemsToDetails(problems: readonly ValidationProblem[], prefix = ''): ErrorDetail[] {
+export function problemsToDetails(
+  problems: readonly ValidationProblem[],
+  prefix = '',
+): ErrorDetail[] {
   return problems.map((problem) => ({
     path: [prefix, normalizePath(problem.path)].filter(Boolean).join('.'),
     message: problem.message,
@@ -117,7 +120,12 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
         return;
       case 'encoding.unsupported':
       case 'charset.unsupported':
-        sendError(res, 415, 'unsupported_media_type', parserError.message ?? 'unsupported encoding');
+        sendError(
+          res,
+          415,
+          'unsupported_media_type',
+          parserError.message ?? 'unsupported encoding',
+        );
         return;
       default:
         break;

@@ -41,7 +41,11 @@ function present(value: string | null | undefined): value is string {
  * The lead as stored: runner-owned fields filled in (leadId, leadOrderId, leadOrderName,
  * createdAt, fullName when absent), time zone checked, meeting time normalised and formatted.
  */
-export function prepareLead(input: LeadRecord, leadOrder: LeadOrder, now: Date = new Date()): LeadRecord {
+export function prepareLead(
+  input: LeadRecord,
+  leadOrder: LeadOrder,
+  now: Date = new Date(),
+): LeadRecord {
   const details: ErrorDetail[] = [];
   const lead: LeadRecord = { ...input };
 
@@ -49,7 +53,8 @@ export function prepareLead(input: LeadRecord, leadOrder: LeadOrder, now: Date =
     if (!LEAD_ID.test(lead.leadId)) {
       details.push({
         path: 'lead.leadId',
-        message: 'must be 1–100 characters of letters, digits, "_", ".", ":" or "-", starting with a letter or digit',
+        message:
+          'must be 1–100 characters of letters, digits, "_", ".", ":" or "-", starting with a letter or digit',
       });
     }
   } else {
@@ -70,7 +75,8 @@ export function prepareLead(input: LeadRecord, leadOrder: LeadOrder, now: Date =
     if (!WITH_OFFSET.test(lead.createdAt) || Number.isNaN(parsed)) {
       details.push({
         path: 'lead.createdAt',
-        message: 'must be an ISO 8601 date-time with an offset or Z (e.g. 2026-04-20T14:03:12+00:00)',
+        message:
+          'must be an ISO 8601 date-time with an offset or Z (e.g. 2026-04-20T14:03:12+00:00)',
       });
     } else {
       lead.createdAt = utcTimestamp(new Date(parsed));
@@ -106,7 +112,13 @@ export function prepareLead(input: LeadRecord, leadOrder: LeadOrder, now: Date =
 async function fanOut(
   tx: Db,
   queue: IntakeDeps['queue'],
-  event: { sellerId: string; leadOrderId: string; leadId: string; snapshot: LeadRecord; messageType: MessageType },
+  event: {
+    sellerId: string;
+    leadOrderId: string;
+    leadId: string;
+    snapshot: LeadRecord;
+    messageType: MessageType;
+  },
 ): Promise<LeadEventResult['deliveries']> {
   const endpoints = await eligibleEndpoints(tx, {
     sellerId: event.sellerId,
@@ -131,7 +143,11 @@ async function fanOut(
     tx,
     deliveries.map((d) => ({ deliveryId: d.id, endpointId: d.endpointId })),
   );
-  return deliveries.map((d) => ({ id: d.id, endpointId: d.endpointId, messageType: d.messageType }));
+  return deliveries.map((d) => ({
+    id: d.id,
+    endpointId: d.endpointId,
+    messageType: d.messageType,
+  }));
 }
 
 /** POST /v1/leads. */
@@ -141,7 +157,9 @@ export async function acceptLead(
 ): Promise<LeadEventResult> {
   const leadOrder = await getLeadOrder(deps.db, input.leadOrderId);
   if (!leadOrder) {
-    throw notFound('lead order', [{ path: 'leadOrderId', message: `no lead order "${input.leadOrderId}"` }]);
+    throw notFound('lead order', [
+      { path: 'leadOrderId', message: `no lead order "${input.leadOrderId}"` },
+    ]);
   }
   const data = prepareLead(input.lead, leadOrder);
   const leadId = data.leadId as string;
@@ -154,7 +172,11 @@ export async function acceptLead(
     });
     if (!lead) {
       throw new ApiError(409, 'lead_exists', `lead "${leadId}" already exists`, [
-        { path: 'lead.leadId', message: 'a lead with this id was already taken in; use POST /v1/leads/:id/meeting for changes' },
+        {
+          path: 'lead.leadId',
+          message:
+            'a lead with this id was already taken in; use POST /v1/leads/:id/meeting for changes',
+        },
       ]);
     }
     const deliveries = await fanOut(tx, deps.queue, {

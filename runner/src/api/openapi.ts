@@ -5,7 +5,11 @@ import type { AnyRoute } from './route.js';
 type JsonSchema = Record<string, unknown>;
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
-  const result = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as JsonSchema;
+  const result = z.toJSONSchema(schema, {
+    io,
+    unrepresentable: 'any',
+    target: 'draft-2020-12',
+  }) as JsonSchema;
   delete result.$schema;
   return result;
 }
@@ -59,7 +63,11 @@ export function buildOpenApi(routes: readonly AnyRoute[], info: { version: strin
       summary: route.summary,
       tags: [route.tag],
       security:
-        route.auth === 'seller' ? [{ sellerKey: [] }] : route.auth === 'provider' ? [{ providerKey: [] }] : [],
+        route.auth === 'seller'
+          ? [{ sellerKey: [] }]
+          : route.auth === 'provider'
+            ? [{ providerKey: [] }]
+            : [],
       parameters: [...parameters(route.params, 'path'), ...parameters(route.query, 'query')],
       ...(route.body
         ? {

@@ -65,7 +65,11 @@ function hasBody(req: Request): boolean {
   return (length !== undefined && length !== '0') || req.get('transfer-encoding') !== undefined;
 }
 
-export function registerRoutes(app: Express, routes: readonly AnyRoute[], deps: ResolvedDeps): void {
+export function registerRoutes(
+  app: Express,
+  routes: readonly AnyRoute[],
+  deps: ResolvedDeps,
+): void {
   for (const route of routes) {
     app[route.method](route.path, async (req: Request, res: Response) => {
       const auth = await authenticate(req, route.auth, {

@@ -45,7 +45,10 @@ const Constant = z.strictObject({
 });
 const FieldMapping = z.strictObject({
   field: z.string().max(100, 'must be at most 100 characters').describe('A key of GET /v1/fields'),
-  output: z.string().max(1000, 'must be at most 1000 characters').describe('Name in the payload; dots nest in JSON'),
+  output: z
+    .string()
+    .max(1000, 'must be at most 1000 characters')
+    .describe('Name in the payload; dots nest in JSON'),
 });
 const Headers = z.array(Header).max(50, 'at most 50 headers');
 const Constants = z.array(Constant).max(100, 'at most 100 constants');
@@ -96,7 +99,7 @@ export const HistoryQuery = z.object({
   status: z.enum(['success', 'failure']).optional(),
   cursor: z.string().min(1).max(500).optional().describe('nextCursor of the previous page'),
   limit: z.coerce
-    .number()
+    .number({ error: `must be a whole number from 1 to ${HISTORY_MAX_LIMIT}` })
     .int('must be a whole number')
     .min(1, 'must be at least 1')
     .max(HISTORY_MAX_LIMIT, `must be at most ${HISTORY_MAX_LIMIT}`)
@@ -113,7 +116,12 @@ export const LeadOrderCreateBody = z.strictObject({
 
 /** A lead value: text, or a number/boolean taken as its text; null = no value. */
 const LeadValue = z
-  .union([z.string().max(10_000, 'must be at most 10000 characters'), z.number(), z.boolean(), z.null()])
+  .union([
+    z.string().max(10_000, 'must be at most 10000 characters'),
+    z.number(),
+    z.boolean(),
+    z.null(),
+  ])
   .transform((value) => (value === null ? null : String(value)));
 
 export const Lead = z
@@ -216,7 +224,11 @@ export const ResendAccepted = z.object({ id: z.string(), status: z.literal('pend
 
 export const LeadOrderView = z.object({ id: z.string(), name: z.string(), createdAt: Timestamp });
 export const LeadOrderList = z.object({ items: z.array(LeadOrderView) });
-export const LeadOrderCreated = z.object({ id: z.string(), sellerId: z.string(), name: z.string() });
+export const LeadOrderCreated = z.object({
+  id: z.string(),
+  sellerId: z.string(),
+  name: z.string(),
+});
 
 export const SellerCreated = z.object({
   id: z.string(),

@@ -46,10 +46,15 @@ export function loadMigrations(dir: string = migrationsDir()): Migration[] {
 }
 
 /** Applies the pending migrations; returns the versions it applied. */
-export async function migrate(db: Db, migrations: Migration[] = loadMigrations()): Promise<number[]> {
+export async function migrate(
+  db: Db,
+  migrations: Migration[] = loadMigrations(),
+): Promise<number[]> {
   return db.transaction(async (tx) => {
     if (tx.kind === 'postgres') {
-      await tx.query("SELECT pg_advisory_xact_lock(hashtext('lead-delivery:migrate:' || current_schema()))");
+      await tx.query(
+        "SELECT pg_advisory_xact_lock(hashtext('lead-delivery:migrate:' || current_schema()))",
+      );
     }
     await tx.query(
       `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -11,8 +11,8 @@ import { assertSchemaName, runAfterCommit, type Db, type QueryResult } from './t
 
 /** What pg-boss's `fromPglite` adapter needs (pg-boss's `PGliteLike`). */
 export interface PgliteLike {
-  query<T = any>(query: string, params?: unknown[]): Promise<{ rows: T[] }>;
-  exec(query: string): Promise<Array<{ rows: any[] }>>;
+  query<T = unknown>(query: string, params?: unknown[]): Promise<{ rows: T[] }>;
+  exec(query: string): Promise<Array<{ rows: unknown[] }>>;
   listen?(channel: string, callback: (payload: string) => void): Promise<() => Promise<void>>;
 }
 
@@ -27,7 +27,11 @@ function toResult<T>(result: PgliteResult<T>): QueryResult<T> {
   return { rows: result.rows, rowCount: result.affectedRows || result.rows.length };
 }
 
-async function execute(session: Session, text: string, values?: unknown[]): Promise<{ rows: any[] }> {
+async function execute(
+  session: Session,
+  text: string,
+  values?: unknown[],
+): Promise<{ rows: unknown[] }> {
   if (values?.length) return session.query(text, values);
   const results = await session.exec(text);
   return { rows: results.flatMap((r) => r.rows ?? []) };
@@ -47,11 +51,14 @@ class PgliteTransaction implements Db {
     return this.session.closed;
   }
 
-  async query<T = Record<string, unknown>>(text: string, values?: readonly unknown[]): Promise<QueryResult<T>> {
+  async query<T = Record<string, unknown>>(
+    text: string,
+    values?: readonly unknown[],
+  ): Promise<QueryResult<T>> {
     return toResult(await this.session.query<T>(text, values as unknown[] | undefined));
   }
 
-  executeSql(text: string, values?: unknown[]): Promise<{ rows: any[] }> {
+  executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }> {
     return execute(this.session, text, values);
   }
 
@@ -91,13 +98,16 @@ export class PgliteDb implements Db {
     return tx && !tx.closed ? tx : undefined;
   }
 
-  async query<T = Record<string, unknown>>(text: string, values?: readonly unknown[]): Promise<QueryResult<T>> {
+  async query<T = Record<string, unknown>>(
+    text: string,
+    values?: readonly unknown[],
+  ): Promise<QueryResult<T>> {
     const tx = this.active();
     if (tx) return tx.query<T>(text, values);
     return toResult(await this.pglite.query<T>(text, values as unknown[] | undefined));
   }
 
-  executeSql(text: string, values?: unknown[]): Promise<{ rows: any[] }> {
+  executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }> {
     return execute(this.active()?.session ?? this.pglite, text, values);
   }
 
@@ -122,7 +132,7 @@ export class PgliteDb implements Db {
   /** The object to hand to pg-boss's `fromPglite`: same routing as this Db, plus LISTEN. */
   pgliteLike(): PgliteLike {
     return {
-      query: async (text, params) => (await this.query(text, params)) as { rows: any[] },
+      query: <T>(text: string, params?: unknown[]) => this.query<T>(text, params),
       exec: (text) => (this.active()?.session ?? this.pglite).exec(text),
       listen: async (channel, callback) => {
         const unsubscribe = await this.pglite.listen(channel, callback);

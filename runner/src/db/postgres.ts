@@ -22,7 +22,11 @@ async function run<T>(
 }
 
 /** pg returns an array of results for a multi-statement text; pg-boss wants one `{rows}`. */
-async function execute(client: Queryable, text: string, values?: unknown[]): Promise<{ rows: any[] }> {
+async function execute(
+  client: Queryable,
+  text: string,
+  values?: unknown[],
+): Promise<{ rows: unknown[] }> {
   const result = (await client.query(text, values)) as unknown as pg.QueryResult | pg.QueryResult[];
   if (Array.isArray(result)) return { rows: result.flatMap((r) => r.rows ?? []) };
   return { rows: result.rows };
@@ -38,11 +42,14 @@ class PostgresTransaction implements Db {
     private readonly commitCallbacks: Array<() => void>,
   ) {}
 
-  query<T = Record<string, unknown>>(text: string, values?: readonly unknown[]): Promise<QueryResult<T>> {
+  query<T = Record<string, unknown>>(
+    text: string,
+    values?: readonly unknown[],
+  ): Promise<QueryResult<T>> {
     return run<T>(this.client, text, values);
   }
 
-  executeSql(text: string, values?: unknown[]): Promise<{ rows: any[] }> {
+  executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }> {
     return execute(this.client, text, values);
   }
 
@@ -87,11 +94,14 @@ export class PostgresDb implements Db {
     this.pool.on('error', () => {});
   }
 
-  query<T = Record<string, unknown>>(text: string, values?: readonly unknown[]): Promise<QueryResult<T>> {
+  query<T = Record<string, unknown>>(
+    text: string,
+    values?: readonly unknown[],
+  ): Promise<QueryResult<T>> {
     return run<T>(this.pool, text, values);
   }
 
-  executeSql(text: string, values?: unknown[]): Promise<{ rows: any[] }> {
+  executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }> {
     return execute(this.pool, text, values);
   }
 

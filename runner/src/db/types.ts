@@ -20,7 +20,10 @@ export interface Db {
   readonly kind: 'postgres' | 'pglite';
   /** True for the Db handed to a transaction callback. */
   readonly inTransaction: boolean;
-  query<T = Record<string, unknown>>(text: string, values?: readonly unknown[]): Promise<QueryResult<T>>;
+  query<T = Record<string, unknown>>(
+    text: string,
+    values?: readonly unknown[],
+  ): Promise<QueryResult<T>>;
   /**
    * Runs `fn` in a transaction: COMMIT when it resolves, ROLLBACK when it throws. Called on a
    * transaction's Db it opens a SAVEPOINT instead.
@@ -30,7 +33,7 @@ export interface Db {
    * pg-boss's adapter contract. Without values the text may hold several statements (migrations,
    * pg-boss's own DDL); with values it is one statement.
    */
-  executeSql(text: string, values?: unknown[]): Promise<{ rows: any[] }>;
+  executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
   /**
    * Runs `fn` once the surrounding transaction has committed (never when it rolls back). Outside a
    * transaction every statement commits at once, so `fn` runs immediately.

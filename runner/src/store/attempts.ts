@@ -130,7 +130,12 @@ export const attemptSql = {
     ],
   }),
   /** One text per filter combination, so each uses its index with no OR-NULL tricks. */
-  history: (query: { endpointId: string; status?: AttemptStatus; after?: Cursor; limit: number }): Sql => {
+  history: (query: {
+    endpointId: string;
+    status?: AttemptStatus;
+    after?: Cursor;
+    limit: number;
+  }): Sql => {
     const values: unknown[] = [query.endpointId];
     const where = ['endpoint_id = $1'];
     if (query.status) {
@@ -139,7 +144,9 @@ export const attemptSql = {
     }
     if (query.after) {
       values.push(query.after.startedAt, query.after.id);
-      where.push(`(started_at, id) < ($${values.length - 1}::timestamptz, $${values.length}::text)`);
+      where.push(
+        `(started_at, id) < ($${values.length - 1}::timestamptz, $${values.length}::text)`,
+      );
     }
     values.push(query.limit);
     return {
@@ -194,7 +201,10 @@ export async function historyPage(db: Db, query: HistoryQuery): Promise<HistoryP
   const last = page[page.length - 1];
   return {
     items: page.map(toAttempt),
-    nextCursor: rows.length > limit && last ? encodeCursor({ startedAt: last.started_key, id: last.id }) : null,
+    nextCursor:
+      rows.length > limit && last
+        ? encodeCursor({ startedAt: last.started_key, id: last.id })
+        : null,
   };
 }
 

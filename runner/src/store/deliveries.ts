@@ -197,7 +197,10 @@ async function one(db: Db, sql: Sql): Promise<Delivery | null> {
   return rows[0] ? toDelivery(rows[0]) : null;
 }
 
-export async function insertDeliveries(db: Db, deliveries: readonly NewDelivery[]): Promise<Delivery[]> {
+export async function insertDeliveries(
+  db: Db,
+  deliveries: readonly NewDelivery[],
+): Promise<Delivery[]> {
   if (deliveries.length === 0) return [];
   const { text, values } = deliverySql.insertMany(deliveries);
   const { rows } = await db.query<DeliveryRow>(text, values);
@@ -207,7 +210,10 @@ export async function insertDeliveries(db: Db, deliveries: readonly NewDelivery[
 
 export const getDelivery = (db: Db, id: string) => one(db, deliverySql.get(id));
 
-export async function getDeliveries(db: Db, ids: readonly string[]): Promise<Map<string, Delivery>> {
+export async function getDeliveries(
+  db: Db,
+  ids: readonly string[],
+): Promise<Map<string, Delivery>> {
   if (ids.length === 0) return new Map();
   const { text, values } = deliverySql.getMany(ids);
   const { rows } = await db.query<DeliveryRow>(text, values);
@@ -223,8 +229,12 @@ export const markDeliverySucceeded = (db: Db, id: string, outcome: AttemptOutcom
 export const markDeliveryFailed = (db: Db, id: string, outcome: AttemptOutcome) =>
   one(db, deliverySql.markFailed(id, outcome));
 
-export const markDeliveryRetry = (db: Db, id: string, nextAttemptAt: Date, outcome: AttemptOutcome) =>
-  one(db, deliverySql.markRetry(id, nextAttemptAt, outcome));
+export const markDeliveryRetry = (
+  db: Db,
+  id: string,
+  nextAttemptAt: Date,
+  outcome: AttemptOutcome,
+) => one(db, deliverySql.markRetry(id, nextAttemptAt, outcome));
 
 export const releaseDelivery = (db: Db, id: string, nextAttemptAt: Date | null = null) =>
   one(db, deliverySql.release(id, nextAttemptAt));
@@ -247,10 +257,11 @@ export async function pendingDeliveriesOfEndpoint(
   endpointId: string,
 ): Promise<Array<{ deliveryId: string; endpointId: string; nextAttemptAt: Date | null }>> {
   const { text, values } = deliverySql.pendingForEndpoint(endpointId);
-  const { rows } = await db.query<{ id: string; endpoint_id: string; next_attempt_at: Date | null }>(
-    text,
-    values,
-  );
+  const { rows } = await db.query<{
+    id: string;
+    endpoint_id: string;
+    next_attempt_at: Date | null;
+  }>(text, values);
   return rows.map((row) => ({
     deliveryId: row.id,
     endpointId: row.endpoint_id,
@@ -290,7 +301,10 @@ export const deliveryClaimSql = {
 };
 
 /** Claims what it can of `claims`; returns the claimed deliveries in the order asked. */
-export async function claimDeliveries(db: Db, claims: readonly DeliveryClaim[]): Promise<Delivery[]> {
+export async function claimDeliveries(
+  db: Db,
+  claims: readonly DeliveryClaim[],
+): Promise<Delivery[]> {
   if (claims.length === 0) return [];
   const { text, values } = deliveryClaimSql.claimMany(claims);
   const { rows } = await db.query<DeliveryRow>(text, values);

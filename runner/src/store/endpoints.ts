@@ -105,7 +105,13 @@ function settingsValues(box: SecretBox, settings: EndpointSettings): unknown[] {
 }
 
 export const endpointSql = {
-  insert: (box: SecretBox, id: string, sellerId: string, settings: EndpointSettings, signingSecret: string): Sql => ({
+  insert: (
+    box: SecretBox,
+    id: string,
+    sellerId: string,
+    settings: EndpointSettings,
+    signingSecret: string,
+  ): Sql => ({
     text: `INSERT INTO endpoints AS e (id, seller_id, name, url, format, type, enabled, timeout_ms,
         headers, constants, field_mappings, lead_order_ids, signing_secret)
       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11::jsonb, $12::text[], $13)
@@ -190,7 +196,9 @@ function toEndpoint(box: SecretBox, row: EndpointRow): Endpoint {
     enabled: row.enabled,
     timeoutMs: row.timeout_ms,
     signingSecret: box.open(row.signing_secret),
-    previousSigningSecret: row.previous_signing_secret ? box.open(row.previous_signing_secret) : null,
+    previousSigningSecret: row.previous_signing_secret
+      ? box.open(row.previous_signing_secret)
+      : null,
     previousSecretExpiresAt: row.previous_secret_expires_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -212,7 +220,13 @@ export async function insertEndpoint(
   box: SecretBox,
   input: { id: string; sellerId: string; settings: EndpointSettings; signingSecret: string },
 ): Promise<Endpoint> {
-  const { text, values } = endpointSql.insert(box, input.id, input.sellerId, input.settings, input.signingSecret);
+  const { text, values } = endpointSql.insert(
+    box,
+    input.id,
+    input.sellerId,
+    input.settings,
+    input.signingSecret,
+  );
   const { rows } = await db.query<EndpointRow>(text, values);
   return toEndpoint(box, rows[0]);
 }
@@ -254,7 +268,11 @@ export async function getEndpointWithLastDelivery(
 }
 
 /** Unscoped lookup by id, for the worker. */
-export async function getEndpointById(db: Db, box: SecretBox, id: string): Promise<Endpoint | null> {
+export async function getEndpointById(
+  db: Db,
+  box: SecretBox,
+  id: string,
+): Promise<Endpoint | null> {
   const { text, values } = endpointSql.getById(id);
   const { rows } = await db.query<EndpointRow>(text, values);
   return rows[0] ? toEndpoint(box, rows[0]) : null;

@@ -74,7 +74,10 @@ export async function findSellerIdByApiKey(db: Db, key: string): Promise<string 
 }
 
 /** Creates a seller and its first API key in one transaction. */
-export async function createSeller(db: Db, name: string): Promise<{ seller: Seller; apiKey: string }> {
+export async function createSeller(
+  db: Db,
+  name: string,
+): Promise<{ seller: Seller; apiKey: string }> {
   return db.transaction(async (tx) => {
     const { text, values } = sellerSql.insert(newId('seller'), name);
     const { rows } = await tx.query<SellerRow>(text, values);

@@ -103,7 +103,8 @@ export async function createTestApp(overrides: Partial<AppDeps> = {}): Promise<T
           const req = request(app).post(path).set('Authorization', bearer(apiKey));
           return body ? req.send(body) : req;
         },
-        patch: (path, body) => request(app).patch(path).set('Authorization', bearer(apiKey)).send(body),
+        patch: (path, body) =>
+          request(app).patch(path).set('Authorization', bearer(apiKey)).send(body),
         delete: (path) => request(app).delete(path).set('Authorization', bearer(apiKey)),
       };
     },

@@ -113,7 +113,9 @@ export async function countJobs(testDb: TestDb, state?: string): Promise<number>
   return rows[0].count;
 }
 
-export async function jobData(testDb: TestDb): Promise<Array<{ deliveryId: string; endpointId: string }>> {
+export async function jobData(
+  testDb: TestDb,
+): Promise<Array<{ deliveryId: string; endpointId: string }>> {
   const { rows } = await testDb.db.query<{ data: { deliveryId: string; endpointId: string } }>(
     `SELECT data FROM ${testDb.bossSchema}.job WHERE name = 'deliveries' ORDER BY created_on`,
   );

@@ -40,7 +40,10 @@ export const createEndpointRoute = defineRoute({
   tag: 'Endpoints',
   summary: 'Create a webhook endpoint (the signing secret is returned once)',
   body: EndpointCreateBody,
-  responses: { 201: { description: 'Created', schema: EndpointCreated }, ...errors(400, 401, 403, 413) },
+  responses: {
+    201: { description: 'Created', schema: EndpointCreated },
+    ...errors(400, 401, 403, 413),
+  },
   async handler({ body, auth, deps, res }) {
     const settings = await checkSettings(deps, deps.db, auth.sellerId, settingsFromCreate(body), {
       checkUrl: true,
@@ -52,7 +55,9 @@ export const createEndpointRoute = defineRoute({
       settings,
       signingSecret: generateSigningSecret(),
     });
-    res.status(201).json({ ...endpointView(endpoint, null), signingSecret: endpoint.signingSecret });
+    res
+      .status(201)
+      .json({ ...endpointView(endpoint, null), signingSecret: endpoint.signingSecret });
   },
 });
 
@@ -76,7 +81,10 @@ export const getEndpointRoute = defineRoute({
   tag: 'Endpoints',
   summary: 'One endpoint (header values redacted, signing secret as a prefix)',
   params: IdParams,
-  responses: { 200: { description: 'The endpoint', schema: EndpointView }, ...errors(401, 403, 404) },
+  responses: {
+    200: { description: 'The endpoint', schema: EndpointView },
+    ...errors(401, 403, 404),
+  },
   async handler({ params, auth, deps, res }) {
     const endpoint = await getEndpointWithLastDelivery(deps.db, deps.box, auth.sellerId, params.id);
     if (!endpoint) throw endpointNotFound(params.id);
@@ -89,7 +97,8 @@ export const patchEndpointRoute = defineRoute({
   path: '/v1/endpoints/:id',
   auth: 'seller',
   tag: 'Endpoints',
-  summary: 'Change settings; the merged endpoint is validated as a whole. Re-enabling sends what was held.',
+  summary:
+    'Change settings; the merged endpoint is validated as a whole. Re-enabling sends what was held.',
   params: IdParams,
   body: EndpointPatchBody,
   responses: {
@@ -99,10 +108,16 @@ export const patchEndpointRoute = defineRoute({
   async handler({ params, body, auth, deps, res }) {
     const current = await getEndpoint(deps.db, deps.box, auth.sellerId, params.id);
     if (!current) throw endpointNotFound(params.id);
-    const settings = await checkSettings(deps, deps.db, auth.sellerId, mergeSettings(current, body), {
-      checkUrl: body.url !== undefined,
-      checkLeadOrders: body.leadOrderIds !== undefined,
-    });
+    const settings = await checkSettings(
+      deps,
+      deps.db,
+      auth.sellerId,
+      mergeSettings(current, body),
+      {
+        checkUrl: body.url !== undefined,
+        checkLeadOrders: body.leadOrderIds !== undefined,
+      },
+    );
     const updated = await deps.db.transaction(async (tx) => {
       const locked = await getEndpoint(tx, deps.box, auth.sellerId, params.id, { forUpdate: true });
       if (!locked) throw endpointNotFound(params.id);
@@ -131,7 +146,8 @@ export const deleteEndpointRoute = defineRoute({
   params: IdParams,
   responses: { 204: { description: 'Deleted' }, ...errors(401, 403, 404) },
   async handler({ params, auth, deps, res }) {
-    if (!(await deleteEndpoint(deps.db, auth.sellerId, params.id))) throw endpointNotFound(params.id);
+    if (!(await deleteEndpoint(deps.db, auth.sellerId, params.id)))
+      throw endpointNotFound(params.id);
     res.status(204).end();
   },
 });
@@ -143,7 +159,10 @@ export const testEndpointRoute = defineRoute({
   tag: 'Endpoints',
   summary: 'Send the sample lead through the endpoint now (R7); recorded in history as a test',
   params: IdParams,
-  responses: { 200: { description: 'The attempt', schema: TestResultBody }, ...errors(401, 403, 404) },
+  responses: {
+    200: { description: 'The attempt', schema: TestResultBody },
+    ...errors(401, 403, 404),
+  },
   async handler({ params, auth, deps, res }) {
     const endpoint = await getEndpoint(deps.db, deps.box, auth.sellerId, params.id);
     if (!endpoint) throw endpointNotFound(params.id);
@@ -167,7 +186,10 @@ export const endpointHistoryRoute = defineRoute({
   summary: 'Notification history (R6): attempts newest first, keyset-paginated',
   params: IdParams,
   query: HistoryQuery,
-  responses: { 200: { description: 'One page', schema: HistoryResponse }, ...errors(400, 401, 403, 404) },
+  responses: {
+    200: { description: 'One page', schema: HistoryResponse },
+    ...errors(400, 401, 403, 404),
+  },
   async handler({ params, query, auth, deps, res }) {
     const endpoint = await getEndpoint(deps.db, deps.box, auth.sellerId, params.id);
     if (!endpoint) throw endpointNotFound(params.id);

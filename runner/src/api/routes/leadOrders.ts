@@ -13,7 +13,10 @@ export const listLeadOrdersRoute = defineRoute({
   auth: 'seller',
   tag: 'Lead orders',
   summary: "The seller's lead orders",
-  responses: { 200: { description: 'The lead orders', schema: LeadOrderList }, ...errorResponses(401, 403) },
+  responses: {
+    200: { description: 'The lead orders', schema: LeadOrderList },
+    ...errorResponses(401, 403),
+  },
   async handler({ auth, deps, res }) {
     const orders = await listLeadOrders(deps.db, auth.sellerId);
     res.json({ items: orders.map(leadOrderView) });

@@ -19,7 +19,10 @@ export const createSellerRoute = defineRoute({
   tag: 'Provider',
   summary: 'Create a seller and its API key (shown once)',
   body: SellerCreateBody,
-  responses: { 201: { description: 'Created', schema: SellerCreated }, ...errorResponses(400, 401, 403) },
+  responses: {
+    201: { description: 'Created', schema: SellerCreated },
+    ...errorResponses(400, 401, 403),
+  },
   async handler({ body, deps, res }) {
     const { seller, apiKey } = await createSeller(deps.db, body.name);
     res.status(201).json({ id: seller.id, name: seller.name, apiKey });

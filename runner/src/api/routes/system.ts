@@ -1,4 +1,7 @@
-/** Routes without authentication: the field catalogue, health and metrics. */
+/**
+ * The field catalogue (seller key: the n8n Lead Delivery API credential is tested against it, so a
+ * wrong key must fail), and health and metrics without authentication.
+ */
 import { LEAD_FIELDS } from '../../../../core/catalogue.js';
 import { registry } from '../../metrics.js';
 import { defineRoute } from '../route.js';
@@ -7,12 +10,14 @@ import { FieldsResponse, Health } from '../schemas.js';
 export const fieldsRoute = defineRoute({
   method: 'get',
   path: '/v1/fields',
-  auth: 'none',
+  auth: 'seller',
   tag: 'Catalogue',
   summary: 'The lead fields (R1) a mapping can use',
   responses: { 200: { description: 'The catalogue', schema: FieldsResponse } },
   handler({ res }) {
-    res.json({ fields: LEAD_FIELDS.map((f) => ({ key: f.key, label: f.label, example: f.example })) });
+    res.json({
+      fields: LEAD_FIELDS.map((f) => ({ key: f.key, label: f.label, example: f.example })),
+    });
   },
 });
 

@@ -1,0 +1,230 @@
+/** R6 history (keyset pagination) and R5 resend. */
+import { newId } from '../src/ids.js';
+import { insertAttempt, type Attempt } from '../src/store/attempts.js';
+import { createTestApp, expectErrorShape, type TestApp } from './helpers/app.js';
+import { countJobs } from './helpers/db.js';
+
+let t: TestApp;
+let seller: { id: string; apiKey: string };
+let endpointId: string;
+let otherEndpointId: string;
+const inserted: Attempt[] = [];
+
+const BASE = Date.parse('2026-03-01T12:00:00Z');
+
+beforeAll(async () => {
+  t = await createTestApp();
+  seller = await t.createSeller('History Seller');
+  const ep = await t
+    .as(seller.apiKey)
+    .post('/v1/endpoints', { name: 'H', url: 'https://h.example.com' })
+    .expect(201);
+  endpointId = ep.body.id;
+  const other = await t
+    .as(seller.apiKey)
+    .post('/v1/endpoints', { name: 'O', url: 'https://o.example.com' })
+    .expect(201);
+  otherEndpointId = other.body.id;
+  // 25 attempts; every third one shares its timestamp with the previous one (ties broken by id),
+  // and every fourth one fails.
+  for (let i = 0; i < 25; i += 1) {
+    const attempt: Attempt = {
+      id: newId('attempt'),
+      deliveryId: `msg_${i}`,
+      sellerId: seller.id,
+      endpointId,
+      leadId: `lead_${i}`,
+      messageType: i % 5 === 0 ? 'lead_update' : 'new_lead',
+      test: i === 7,
+      attempt: 1 + (i % 3),
+      startedAt: new Date(BASE + (i - (i % 3 === 2 ? 1 : 0)) * 1000),
+      durationMs: 100 + i,
+      status: i % 4 === 0 ? 'failure' : 'success',
+      httpStatus: i % 4 === 0 ? 503 : 200,
+      error: i % 4 === 0 ? 'HTTP 503 Service Unavailable' : null,
+      responseExcerpt: `response ${i}`,
+      requestHeaders: { 'content-type': 'application/json', 'x-api-key': '••••1234' },
+    };
+    inserted.push(attempt);
+    await insertAttempt(t.testDb.db, attempt);
+  }
+  await insertAttempt(t.testDb.db, {
+    ...inserted[0],
+    id: newId('attempt'),
+    endpointId: otherEndpointId,
+  });
+});
+afterAll(() => t.close());
+
+/** Newest first: started_at desc, then id desc. */
+function expectedOrder(filter: (a: Attempt) => boolean = () => true): string[] {
+  return inserted
+    .filter(filter)
+    .sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime() || (a.id < b.id ? 1 : -1))
+    .map((a) => a.id);
+}
+
+async function allPages(query: string): Promise<{ ids: string[]; pages: number }> {
+  const ids: string[] = [];
+  let cursor: string | null = null;
+  let pages = 0;
+  do {
+    const suffix: string = cursor ? `${query ? '&' : ''}cursor=${encodeURIComponent(cursor)}` : '';
+    const res = await t
+      .as(seller.apiKey)
+      .get(`/v1/endpoints/${endpointId}/history?${query}${suffix}`)
+      .expect(200);
+    ids.push(...res.body.items.map((item: { id: string }) => item.id));
+    cursor = res.body.nextCursor;
+    pages += 1;
+  } while (cursor && pages < 50);
+  return { ids, pages };
+}
+
+describe('GET /v1/endpoints/:id/history', () => {
+  test('answers the R6 item shape, newest first, default limit 50', async () => {
+    const res = await t.as(seller.apiKey).get(`/v1/endpoints/${endpointId}/history`).expect(200);
+    expect(res.body.nextCursor).toBeNull();
+    expect(res.body.items.map((i: { id: string }) => i.id)).toEqual(expectedOrder());
+    const newest = inserted.find((a) => a.id === res.body.items[0].id)!;
+    expect(res.body.items[0]).toEqual({
+      id: newest.id,
+      deliveryId: newest.deliveryId,
+      endpointId,
+      leadId: newest.leadId,
+      messageType: newest.messageType,
+      test: newest.test,
+      attempt: newest.attempt,
+      startedAt: newest.startedAt.toISOString(),
+      durationMs: newest.durationMs,
+      status: newest.status,
+      httpStatus: newest.httpStatus,
+      error: newest.error,
+      responseExcerpt: newest.responseExcerpt,
+      requestHeaders: newest.requestHeaders,
+    });
+  });
+
+  test('pages with a cursor round trip: every attempt once, in order', async () => {
+    const { ids, pages } = await allPages('limit=4');
+    expect(ids).toEqual(expectedOrder());
+    expect(pages).toBe(7);
+  });
+
+  test('filters by status, paging within the filter', async () => {
+    const failures = await allPages('status=failure&limit=2');
+    expect(failures.ids).toEqual(expectedOrder((a) => a.status === 'failure'));
+    const successes = await allPages('status=success&limit=7');
+    expect(successes.ids).toEqual(expectedOrder((a) => a.status === 'success'));
+  });
+
+  test('limit is honoured and capped', async () => {
+    const res = await t
+      .as(seller.apiKey)
+      .get(`/v1/endpoints/${endpointId}/history?limit=3`)
+      .expect(200);
+    expect(res.body.items).toHaveLength(3);
+    expect(res.body.nextCursor).toEqual(expect.any(String));
+  });
+
+  test.each([
+    ['limit=0', 'limit'],
+    ['limit=201', 'limit'],
+    ['limit=abc', 'limit'],
+    ['status=pending', 'status'],
+    ['cursor=not-a-cursor', 'cursor'],
+    [`cursor=${Buffer.from('["2026-01-01T00:00:00Z","x"]').toString('base64url')}`, 'cursor'],
+  ])('%s → 400 naming %s', async (query, path) => {
+    const res = await t
+      .as(seller.apiKey)
+      .get(`/v1/endpoints/${endpointId}/history?${query}`)
+      .expect(400);
+    expectErrorShape(res.body, 'validation_failed');
+    expect(res.body.error.details.map((d: { path: string }) => d.path)).toEqual([path]);
+  });
+
+  test("only the endpoint's own attempts", async () => {
+    const res = await t
+      .as(seller.apiKey)
+      .get(`/v1/endpoints/${otherEndpointId}/history`)
+      .expect(200);
+    expect(res.body.items).toHaveLength(1);
+  });
+
+  test('the history query uses the keyset index on PostgreSQL', async () => {
+    if (t.testDb.kind !== 'postgres') return;
+    const { attemptSql } = await import('../src/store/attempts.js');
+    const sql = attemptSql.history({
+      endpointId,
+      status: 'failure',
+      after: { startedAt: '2026-03-01T12:00:10.000000Z', id: 'att_Z' },
+      limit: 51,
+    });
+    const { rows } = await t.testDb.db.transaction(async (tx) => {
+      await tx.query('SET LOCAL enable_seqscan = off');
+      return tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql.text}`, sql.values);
+    });
+    const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+    expect(plan).toMatch(/Index (Only )?Scan using attempts_history_status_idx/);
+    expect(plan).not.toMatch(/Sort/);
+  });
+});
+
+describe('POST /v1/deliveries/:id/resend', () => {
+  let leadOrder: string;
+  beforeAll(async () => {
+    leadOrder = await t.createLeadOrder(seller.id, 'Resend order');
+  });
+
+  async function newDelivery(): Promise<string> {
+    const res = await t.provider
+      .post('/v1/leads', { leadOrderId: leadOrder, lead: { email: 'r@example.com' } })
+      .expect(202);
+    return res.body.deliveries.find((d: { endpointId: string }) => d.endpointId === endpointId).id;
+  }
+
+  test('a failed delivery goes back to pending with its schedule restarted, and a job in the same transaction', async () => {
+    const id = await newDelivery();
+    await t.testDb.db.query(
+      "UPDATE deliveries SET status = 'failed', attempt_count = 6, last_error = 'HTTP 500', last_http_status = 500, next_attempt_at = NULL WHERE id = $1",
+      [id],
+    );
+    const jobs = await countJobs(t.testDb);
+    const res = await t.as(seller.apiKey).post(`/v1/deliveries/${id}/resend`).expect(202);
+    expect(res.body).toEqual({ id, status: 'pending' });
+    const { rows } = await t.testDb.db.query<Record<string, unknown>>(
+      'SELECT * FROM deliveries WHERE id = $1',
+      [id],
+    );
+    expect(rows[0]).toMatchObject({ status: 'pending', attempt_count: 0, last_error: null });
+    expect(rows[0].next_attempt_at).toBeInstanceOf(Date);
+    expect(await countJobs(t.testDb)).toBe(jobs + 1);
+  });
+
+  test.each(['pending', 'sending', 'succeeded', 'cancelled'])(
+    'a %s delivery → 409',
+    async (status) => {
+      const id = await newDelivery();
+      await t.testDb.db.query('UPDATE deliveries SET status = $2 WHERE id = $1', [id, status]);
+      const jobs = await countJobs(t.testDb);
+      const res = await t.as(seller.apiKey).post(`/v1/deliveries/${id}/resend`).expect(409);
+      expectErrorShape(res.body, 'not_failed');
+      expect(res.body.error.message).toContain(status);
+      expect(await countJobs(t.testDb)).toBe(jobs);
+    },
+  );
+
+  test("another seller's delivery or an unknown id → 404", async () => {
+    const id = await newDelivery();
+    await t.testDb.db.query("UPDATE deliveries SET status = 'failed' WHERE id = $1", [id]);
+    const other = await t.createSeller('Snooper');
+    const res = await t.as(other.apiKey).post(`/v1/deliveries/${id}/resend`).expect(404);
+    expectErrorShape(res.body, 'not_found');
+    await t.as(seller.apiKey).post('/v1/deliveries/msg_unknown/resend').expect(404);
+    const { rows } = await t.testDb.db.query<{ status: string }>(
+      'SELECT status FROM deliveries WHERE id = $1',
+      [id],
+    );
+    expect(rows[0].status).toBe('failed');
+  });
+});
