@@ -1,0 +1,180 @@
+// Shared pieces of the benchmark: processes, PostgreSQL databases, the runner's API, statistics.
+const { fork, spawn } = require('node:child_process');
+const { readFileSync, mkdtempSync } = require('node:fs');
+const { tmpdir } = require('node:os');
+const path = require('node:path');
+const pg = require('pg');
+
+const ROOT = path.resolve(__dirname, '..');
+const SERVER_URL = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+const PROVIDER_KEY = 'ld_pk_benchmark_provider_key_0123456789';
+const SECRETS_KEY = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff';
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const wallMs = () => performance.timeOrigin + performance.now();
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index];
+}
+
+async function createDatabase(name) {
+  const admin = new pg.Client({ connectionString: SERVER_URL });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(SERVER_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function dropDatabase(name) {
+  const admin = new pg.Client({ connectionString: SERVER_URL });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.end();
+}
+
+async function startReceiver() {
+  const child = fork(path.join(__dirname, 'receiver.js'), [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const port = await new Promise((resolve) => child.once('message', (m) => resolve(m.port)));
+  const ask = (type) =>
+    new Promise((resolve) => {
+      const onMessage = (message) => {
+        if (message.type !== type) return;
+        child.off('message', onMessage);
+        resolve(message);
+      };
+      child.on('message', onMessage);
+      child.send({ type });
+    });
+  return {
+    url: `http://127.0.0.1:${port}/hook`,
+    port,
+    count: async () => (await ask('count')).count,
+    arrivals: async () => (await ask('arrivals')).arrivals,
+    reset: () => ask('reset'),
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', resolve);
+        child.send({ type: 'stop' });
+      }),
+  };
+}
+
+/** Peak resident set size (VmHWM) of a process, in MB, from /proc. */
+function peakRssMb(pid) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const match = /VmHWM:\s+(\d+) kB/.exec(status);
+    return match ? Number(match[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Starts `lead-delivery <role>` and resolves once it logs that it is ready. */
+async function startRunner(role, databaseUrl, extraEnv = {}) {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'ld-bench-'));
+  const port = role === 'worker' ? '0' : String(3900 + Math.floor(Math.random() * 90));
+  const child = spawn(process.execPath, [path.join(ROOT, 'runner/bin/lead-delivery.js'), role], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      PORT: port,
+      PROVIDER_API_KEY: PROVIDER_KEY,
+      SECRETS_KEY,
+      ALLOWED_PRIVATE_TARGETS: '127.0.0.1,::1',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'info',
+      ...extraEnv,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise((resolve, reject) => {
+    let buffered = '';
+    const onData = (chunk) => {
+      buffered += chunk.toString();
+      if (/listening on|running/.test(buffered)) {
+        child.stdout.off('data', onData);
+        child.stdout.resume();
+        resolve();
+      }
+    };
+    child.stdout.on('data', onData);
+    child.once('exit', (code) =>
+      reject(new Error(`lead-delivery ${role} exited with ${code}: ${buffered}`)),
+    );
+  });
+  return {
+    child,
+    baseUrl: `http://127.0.0.1:${port}`,
+    peakRssMb: () => peakRssMb(child.pid),
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', resolve);
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+function api(baseUrl) {
+  const call = async (key, method, route, body) => {
+    const response = await fetch(`${baseUrl}${route}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (response.status >= 300) throw new Error(`${method} ${route}: ${response.status} ${text}`);
+    return JSON.parse(text);
+  };
+  return {
+    provider: (route, body) => call(PROVIDER_KEY, 'POST', route, body),
+    seller: call,
+  };
+}
+
+/** Runs `task(i)` for i in [0, n) with at most `concurrency` in flight. */
+async function pool(n, concurrency, task) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, n) }, async () => {
+      while (next < n) {
+        const i = next++;
+        await task(i);
+      }
+    }),
+  );
+}
+
+async function waitFor(check, timeoutMs, intervalMs = 50) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`benchmark condition not met in ${timeoutMs} ms`);
+    await sleep(intervalMs);
+  }
+}
+
+module.exports = {
+  ROOT,
+  PROVIDER_KEY,
+  api,
+  createDatabase,
+  dropDatabase,
+  percentile,
+  pool,
+  sleep,
+  startReceiver,
+  startRunner,
+  waitFor,
+  wallMs,
+};

@@ -1,0 +1,199 @@
+// `npm run bench`: P1–P6 and the engine's per-delivery cost against real PostgreSQL and a local
+// receiver process; prints a table and writes docs/benchmarks.md. BENCH_SCALE (default 1) shrinks
+// the workloads for a quick look (e.g. 0.1).
+const { execFileSync } = require('node:child_process');
+const { writeFileSync } = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const lib = require('./lib');
+const scenarios = require('./scenarios');
+
+const SCALE = Number(process.env.BENCH_SCALE || 1);
+const scaled = (n) => Math.max(1, Math.round(n * SCALE));
+const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+
+async function withDatabase(name, fn) {
+  const url = await lib.createDatabase(name);
+  try {
+    return await fn(url);
+  } finally {
+    await lib.dropDatabase(name);
+  }
+}
+
+function versions() {
+  const read = (name) => require(path.join(lib.ROOT, 'node_modules', name, 'package.json')).version;
+  let postgres = 'unknown';
+  try {
+    postgres = execFileSync('psql', ['--version'], { encoding: 'utf8' }).trim();
+  } catch {
+    // psql missing: the version stays unknown
+  }
+  return {
+    node: process.version,
+    postgres,
+    'n8n-core': read('n8n-core'),
+    'n8n-workflow': read('n8n-workflow'),
+    'pg-boss': read('pg-boss'),
+    undici: read('undici'),
+  };
+}
+
+async function main() {
+  const started = Date.now();
+  const receiver = await lib.startReceiver();
+  const rows = [];
+  const log = (row) => {
+    rows.push(row);
+    console.log(`${row.id.padEnd(4)} ${row.what.padEnd(70)} ${row.value}`);
+  };
+  try {
+    const p1Leads = scaled(20000);
+    const p1 = await withDatabase('ld_bench_p1', (url) =>
+      scenarios.deliveryThroughput({ databaseUrl: url, receiver, leads: p1Leads, endpoints: 1 }),
+    );
+    const raw = await scenarios.rawUndiciLoop({ receiver, count: p1Leads, concurrency: 200 });
+    log({
+      id: 'P1',
+      what: `deliveries/s, ${p1Leads} leads → 1 JSON endpoint, every attempt recorded`,
+      value: `${fmt(p1.perSecond)} /s (${p1.attempts} attempts, ${p1.received} received)`,
+      target: '≥ 5,000 /s',
+    });
+    log({
+      id: 'P1b',
+      what: 'raw undici keep-alive POST loop, same body, concurrency 200, no database',
+      value: `${fmt(raw.perSecond)} /s`,
+      target: '',
+    });
+    log({
+      id: 'P1c',
+      what: 'P1 as a share of the raw loop',
+      value: `${fmt((100 * p1.perSecond) / raw.perSecond, 1)} %`,
+      target: '≥ 8 %',
+    });
+    log({
+      id: 'P1d',
+      what: 'lead intake (POST /v1/leads, 32 concurrent), leads/s',
+      value: `${fmt(p1.intakePerSecond)} /s`,
+      target: '',
+    });
+    log({
+      id: 'P6',
+      what: 'peak RSS of the worker process during P1',
+      value: `${fmt(p1.rssMb)} MB`,
+      target: '≤ 250 MB',
+    });
+
+    const p2 = await withDatabase('ld_bench_p2', (url) =>
+      scenarios.steadyLatency({
+        databaseUrl: url,
+        receiver,
+        perSecond: 200,
+        seconds: Math.max(2, Math.round(30 * SCALE)),
+      }),
+    );
+    log({
+      id: 'P2',
+      what: `POST /v1/leads answered → arrival, 200 leads/s (${p2.count} leads): p50 / p95 / p99`,
+      value: `${fmt(p2.p50, 1)} / ${fmt(p2.p95, 1)} / ${fmt(p2.p99, 1)} ms`,
+      target: 'p50 ≤ 5, p99 ≤ 25 ms',
+    });
+
+    const p3Leads = scaled(500);
+    const p3 = await withDatabase('ld_bench_p3', (url) =>
+      scenarios.deliveryThroughput({ databaseUrl: url, receiver, leads: p3Leads, endpoints: 50 }),
+    );
+    log({
+      id: 'P3',
+      what: `fan-out ${p3Leads} leads × 50 endpoints: deliveries/s (share of P1)`,
+      value: `${fmt(p3.perSecond)} /s (${fmt((100 * p3.perSecond) / p1.perSecond)} %)`,
+      target: '≥ 80 % of P1',
+    });
+
+    const historyRows = scaled(1_000_000);
+    const p4 = await withDatabase('ld_bench_p4', (url) =>
+      scenarios.historyQuery({ databaseUrl: url, receiver, rows: historyRows }),
+    );
+    log({
+      id: 'P4',
+      what: `history page, newest 50 of ${historyRows} attempts: p50 / p99`,
+      value: `${fmt(p4.newest.p50, 2)} / ${fmt(p4.newest.p99, 2)} ms`,
+      target: 'p99 ≤ 5 ms',
+    });
+    log({
+      id: 'P4b',
+      what: 'the same with status=failure: p50 / p99',
+      value: `${fmt(p4.failures.p50, 2)} / ${fmt(p4.failures.p99, 2)} ms`,
+      target: 'p99 ≤ 5 ms',
+    });
+
+    const p5 = await withDatabase('ld_bench_p5', (url) =>
+      scenarios.deliveryThroughput({
+        databaseUrl: url,
+        receiver,
+        leads: p1Leads,
+        endpoints: 1,
+        prefillRows: historyRows,
+      }),
+    );
+    log({
+      id: 'P5',
+      what: `P1 with ${historyRows} rows already in deliveries, attempts, jobs (share of P1)`,
+      value: `${fmt(p5.perSecond)} /s (${fmt((100 * p5.perSecond) / p1.perSecond)} %)`,
+      target: '≥ 80 %',
+    });
+
+    const engine = await scenarios.engineVersusCore({});
+    log({
+      id: 'E1',
+      what: `per delivery: WorkflowExecute (Trigger→Mapper→Format) vs core directly`,
+      value: `${fmt(engine.engineUs, 1)} µs vs ${fmt(engine.coreUs, 1)} µs`,
+      target: '',
+    });
+  } finally {
+    await receiver.stop();
+  }
+  const minutes = (Date.now() - started) / 60000;
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const v = versions();
+  const table = [
+    '| id | what | measured | target |',
+    '| --- | --- | --- | --- |',
+    ...rows.map((row) => `| ${row.id} | ${row.what} | ${row.value} | ${row.target} |`),
+  ].join('\n');
+  const markdown = `# Benchmarks
+
+Written by \`npm run bench\` (bench/run.js) on ${new Date().toISOString().slice(0, 10)}; the run took ${fmt(minutes, 1)} min${SCALE !== 1 ? ` at BENCH_SCALE=${SCALE}` : ''}.
+
+## Machine and versions
+- ${os.cpus().length} × ${cpu}, ${fmt(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}
+- ${Object.entries(v)
+    .map(([name, version]) => `${name} ${version}`)
+    .join(', ')}
+
+## Method
+- PostgreSQL on 127.0.0.1 (a fresh database per scenario, dropped after); the runner is the real CLI
+  (\`lead-delivery api|worker|start\`) in its own process; the receiver is a minimal node:http server in
+  its own process answering 200.
+- P1, P3, P5: the API takes every lead first (jobs queue up), then one \`lead-delivery worker\` process
+  (defaults: WORKER_CONCURRENCY 4, WORKER_BATCH_SIZE 100) starts; the clock runs from its start until
+  the database shows every delivery succeeded (each with its attempt row). The raw loop sends the same
+  number of POSTs with undici from one process at concurrency 200.
+- P2: an open-loop generator posts 200 leads/s to \`lead-delivery start\`; latency is the receiver's
+  arrival time minus the time the POST /v1/leads response arrived (both wall clock, same machine).
+- P4: 1,000,000 attempt rows for one endpoint (10% failures), the store's own history SQL, 300 runs each.
+- P5: P1 again after filling deliveries, attempts and the pg-boss job table with 1,000,000 rows each.
+- E1: the template without its Webhook Deliver node executed by n8n-core for 2,000 items, against
+  core's mapLead + formatPayload for the same items (best of 5).
+
+## Results
+${table}
+`;
+  writeFileSync(path.join(lib.ROOT, 'docs', 'benchmarks.md'), markdown);
+  console.log(`\nwrote docs/benchmarks.md (${fmt(minutes, 1)} min)`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,287 @@
+// The benchmark's scenarios (issue 6: P1–P6 and the engine-versus-core cost), each returning rows.
+const pg = require('pg');
+const { Agent, request } = require('undici');
+const lib = require('./lib');
+
+const LEAD = (i) => ({
+  firstName: 'Jane',
+  lastName: `Doe${i}`,
+  email: `jane.doe+${i}@example.com`,
+  phone: '+1 555 010 2030',
+  company: 'Acme Corp',
+  timeZone: 'America/New_York',
+});
+
+async function setUpSeller(client, endpointCount, receiverUrl) {
+  const seller = await client.provider('/v1/sellers', { name: 'Bench Seller' });
+  const order = await client.provider('/v1/lead-orders', { sellerId: seller.id, name: 'Bench LO' });
+  const endpoints = [];
+  for (let e = 0; e < endpointCount; e++) {
+    endpoints.push(
+      await client.seller(seller.apiKey, 'POST', '/v1/endpoints', {
+        name: `Bench ${e}`,
+        url: receiverUrl,
+        headers: [{ name: 'X-Api-Key', value: 'bench-secret-token-000' }],
+      }),
+    );
+  }
+  return { seller, order, endpoints };
+}
+
+async function intake(client, leadOrderId, count, concurrency = 32) {
+  const started = performance.now();
+  const responses = new Array(count);
+  await lib.pool(count, concurrency, async (i) => {
+    responses[i] = await client.provider('/v1/leads', { leadOrderId, lead: LEAD(i) });
+  });
+  return { seconds: (performance.now() - started) / 1000, responses };
+}
+
+async function countSucceeded(databaseUrl) {
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  try {
+    const { rows } = await db.query(
+      `SELECT count(*) FILTER (WHERE status = 'succeeded')::int AS ok,
+              count(*) FILTER (WHERE status = 'failed')::int AS failed,
+              (SELECT count(*)::int FROM attempts) AS attempts FROM deliveries`,
+    );
+    return rows[0];
+  } finally {
+    await db.end();
+  }
+}
+
+/**
+ * Delivery throughput: the API takes every lead first (jobs queue up), then one worker process
+ * starts and the clock runs from its first sent request to the last recorded attempt.
+ */
+async function deliveryThroughput({ databaseUrl, receiver, leads, endpoints, prefillRows = 0 }) {
+  const apiRunner = await lib.startRunner('api', databaseUrl);
+  const client = lib.api(apiRunner.baseUrl);
+  const { order, seller, endpoints: created } = await setUpSeller(client, endpoints, receiver.url);
+  if (prefillRows > 0) {
+    await fillHistory(databaseUrl, created[0].id, seller.id, prefillRows, {
+      deliveries: true,
+      jobs: true,
+    });
+  }
+  const taken = await intake(client, order.id, leads);
+  await apiRunner.stop();
+  const expected = leads * endpoints;
+  await receiver.reset();
+  const worker = await lib.startRunner('worker', databaseUrl);
+  const started = performance.now();
+  const alreadySucceeded = prefillRows;
+  await lib.waitFor(
+    async () => (await countSucceeded(databaseUrl)).ok >= expected + alreadySucceeded,
+    600_000,
+    100,
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const rssMb = worker.peakRssMb();
+  await worker.stop();
+  const counts = await countSucceeded(databaseUrl);
+  return {
+    deliveries: expected,
+    seconds,
+    perSecond: expected / seconds,
+    intakePerSecond: leads / taken.seconds,
+    rssMb,
+    attempts: counts.attempts - prefillRows,
+    received: await receiver.count(),
+  };
+}
+
+/** The raw loop P1 is compared with: undici keep-alive POSTs, same body, no database. */
+async function rawUndiciLoop({ receiver, count, concurrency }) {
+  const body = JSON.stringify({
+    messageType: 'new_lead',
+    firstName: 'Jane',
+    lastName: 'Doe1',
+    email: 'jane.doe+1@example.com',
+    phone: '+1 555 010 2030',
+  });
+  const dispatcher = new Agent({ connections: concurrency, pipelining: 1 });
+  const started = performance.now();
+  await lib.pool(count, concurrency, async (i) => {
+    const response = await request(receiver.url, {
+      method: 'POST',
+      dispatcher,
+      headers: { 'content-type': 'application/json', 'webhook-id': `raw_${i}` },
+      body,
+    });
+    await response.body.text();
+  });
+  const seconds = (performance.now() - started) / 1000;
+  await dispatcher.close();
+  return { perSecond: count / seconds, seconds };
+}
+
+/** P2: intake at a steady rate; latency from the POST's response to arrival at the receiver. */
+async function steadyLatency({ databaseUrl, receiver, perSecond, seconds }) {
+  const runner = await lib.startRunner('start', databaseUrl);
+  const client = lib.api(runner.baseUrl);
+  const { order } = await setUpSeller(client, 1, receiver.url);
+  await receiver.reset();
+  const answeredAt = new Map();
+  const total = perSecond * seconds;
+  const started = performance.now();
+  const inFlight = [];
+  for (let i = 0; i < total; i++) {
+    const due = started + (i * 1000) / perSecond;
+    const wait = due - performance.now();
+    if (wait > 1) await lib.sleep(wait);
+    inFlight.push(
+      client.provider('/v1/leads', { leadOrderId: order.id, lead: LEAD(i) }).then((answer) => {
+        answeredAt.set(answer.deliveries[0].id, lib.wallMs());
+      }),
+    );
+  }
+  await Promise.all(inFlight);
+  await lib.waitFor(async () => (await receiver.count()) >= total, 120_000);
+  const arrivals = await receiver.arrivals();
+  await runner.stop();
+  const latencies = [...answeredAt]
+    .map(([id, at]) => arrivals[id] - at)
+    .filter((value) => Number.isFinite(value))
+    .sort((a, b) => a - b);
+  return {
+    count: latencies.length,
+    p50: lib.percentile(latencies, 50),
+    p95: lib.percentile(latencies, 95),
+    p99: lib.percentile(latencies, 99),
+  };
+}
+
+/** Fills the tables P4 and P5 need: `rows` attempts (and deliveries, and completed jobs). */
+async function fillHistory(
+  databaseUrl,
+  endpointId,
+  sellerId,
+  rows,
+  { deliveries = false, jobs = false } = {},
+) {
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  try {
+    await db.query(
+      `INSERT INTO attempts (id, delivery_id, seller_id, endpoint_id, lead_id, message_type, test,
+         attempt, started_at, duration_ms, status, http_status, error, response_excerpt, request_headers)
+       SELECT 'att_fill_' || lpad(g::text, 9, '0'), 'msg_fill_' || lpad(g::text, 9, '0'), $1, $2,
+         'lead_fill_' || g, 'new_lead', false, 1, now() - (g || ' seconds')::interval, 12,
+         CASE WHEN g % 10 = 0 THEN 'failure' ELSE 'success' END,
+         CASE WHEN g % 10 = 0 THEN 500 ELSE 200 END,
+         CASE WHEN g % 10 = 0 THEN 'HTTP 500 Internal Server Error' END, 'ok', '{}'::jsonb
+       FROM generate_series(1, $3::int) g`,
+      [sellerId, endpointId, rows],
+    );
+    if (deliveries) {
+      await db.query(
+        `INSERT INTO deliveries (id, seller_id, endpoint_id, lead_id, message_type, test, status,
+           attempt_count, lead_snapshot, created_at, updated_at)
+         SELECT 'msg_fill_' || lpad(g::text, 9, '0'), $1, $2, 'lead_fill_' || g, 'new_lead', false,
+           'succeeded', 1, '{"firstName":"Old"}'::jsonb, now() - (g || ' seconds')::interval, now()
+         FROM generate_series(1, $3::int) g`,
+        [sellerId, endpointId, rows],
+      );
+    }
+    if (jobs) {
+      await db.query(
+        `INSERT INTO pgboss.job (name, data, state, completed_on, started_on)
+         SELECT 'deliveries', jsonb_build_object('deliveryId', 'msg_fill_' || g, 'endpointId', $1::text),
+           'completed', now(), now()
+         FROM generate_series(1, $2::int) g`,
+        [endpointId, rows],
+      );
+    }
+    await db.query('ANALYZE');
+  } finally {
+    await db.end();
+  }
+}
+
+/** P4: the history page query with `rows` attempts of one endpoint, newest first (± status). */
+async function historyQuery({ databaseUrl, receiver, rows, runs = 300 }) {
+  const apiRunner = await lib.startRunner('api', databaseUrl);
+  const client = lib.api(apiRunner.baseUrl);
+  const { seller, endpoints } = await setUpSeller(client, 1, receiver.url);
+  await apiRunner.stop();
+  const endpointId = endpoints[0].id;
+  await fillHistory(databaseUrl, endpointId, seller.id, rows);
+  const { attemptSql } = require('../runner/dist/runner/src/store/attempts.js');
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  const time = async (sql) => {
+    const samples = [];
+    for (let i = 0; i < runs; i++) {
+      const started = performance.now();
+      const result = await db.query(sql.text, sql.values);
+      samples.push(performance.now() - started);
+      if (result.rows.length !== 50)
+        throw new Error(`history page returned ${result.rows.length} rows`);
+    }
+    samples.sort((a, b) => a - b);
+    return { p50: lib.percentile(samples, 50), p99: lib.percentile(samples, 99) };
+  };
+  const newest = await time(attemptSql.history({ endpointId, limit: 50 }));
+  const failures = await time(attemptSql.history({ endpointId, status: 'failure', limit: 50 }));
+  await db.end();
+  return { newest, failures, seller, endpointId };
+}
+
+/** Per-delivery cost of the engine path (Trigger → Field Mapper → Format Payload) versus core. */
+async function engineVersusCore({ items = 2000, rounds = 5 }) {
+  const { executeWorkflow } = require('../runner/dist/runner/src/engine/execute.js');
+  const { workflowForEndpoint } = require('../runner/dist/runner/src/engine/templates.js');
+  const { mapLead, formatPayload, STANDARD_MAPPINGS } = require('../runner/dist/core/index.js');
+  const endpoint = {
+    id: 'ep_bench',
+    url: 'http://127.0.0.1:9/none',
+    format: 'json',
+    headers: [],
+    constants: [],
+    fieldMappings: STANDARD_MAPPINGS,
+    timeoutMs: 10000,
+    signingCredentialId: 'bench',
+    concurrency: 50,
+  };
+  const full = workflowForEndpoint(endpoint);
+  // Without the HTTP step: what the engine adds on top of core's work.
+  const definition = {
+    ...full,
+    nodes: full.nodes.filter((node) => !node.type.endsWith('.webhookDeliver')),
+    connections: Object.fromEntries(
+      Object.entries(full.connections).filter(([from]) => from !== 'Format Payload'),
+    ),
+  };
+  const leads = Array.from({ length: items }, (_, i) => ({
+    ...LEAD(i),
+    messageType: 'new_lead',
+    deliveryId: `msg_${i}`,
+  }));
+  const seeded = () =>
+    leads.map((json, index) => ({ json: { ...json }, pairedItem: { item: index } }));
+  let engineBest = Infinity;
+  let coreBest = Infinity;
+  for (let round = 0; round < rounds; round++) {
+    const engineStarted = performance.now();
+    await executeWorkflow(definition, seeded(), {});
+    engineBest = Math.min(engineBest, performance.now() - engineStarted);
+    const coreStarted = performance.now();
+    for (const lead of leads)
+      formatPayload('json', mapLead(lead, STANDARD_MAPPINGS, [], 'new_lead'), {});
+    coreBest = Math.min(coreBest, performance.now() - coreStarted);
+  }
+  return { engineUs: (engineBest * 1000) / items, coreUs: (coreBest * 1000) / items, items };
+}
+
+module.exports = {
+  deliveryThroughput,
+  engineVersusCore,
+  fillHistory,
+  historyQuery,
+  rawUndiciLoop,
+  setUpSeller,
+  steadyLatency,
+};
