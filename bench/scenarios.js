@@ -224,8 +224,8 @@ async function historyQuery({ databaseUrl, receiver, rows, runs = 300 }) {
     samples.sort((a, b) => a - b);
     return { p50: lib.percentile(samples, 50), p99: lib.percentile(samples, 99) };
   };
-  const newest = await time(attemptSql.history({ endpointId, limit: 50 }));
-  const failures = await time(attemptSql.history({ endpointId, status: 'failure', limit: 50 }));
+  const newest = await time(attemptSql.history({ sellerId: seller.id, endpointId, limit: 50 }));
+  const failures = await time(attemptSql.history({ sellerId: seller.id, endpointId, status: 'failure', limit: 50 }));
   await db.end();
   return { newest, failures, seller, endpointId };
 }

@@ -5,9 +5,26 @@
 import { STATUS_CODES } from 'node:http';
 import type { DeliveryOutcome } from './types.js';
 
-/** Why an attempt failed, coarsely: the circuit breaker counts these per endpoint. */
+/**
+ * Why an attempt failed, coarsely: the circuit breaker counts these per endpoint. `blocked`: the
+ * host's address was refused by the sender's SSRF guard (spec R9), no connection was made.
+ */
 export type FailureCause =
-  'dns' | 'connect' | 'tls' | 'timeout' | 'http_3xx' | 'http_4xx' | 'http_5xx' | 'network';
+  | 'dns'
+  | 'connect'
+  | 'tls'
+  | 'timeout'
+  | 'http_3xx'
+  | 'http_4xx'
+  | 'http_5xx'
+  | 'network'
+  | 'blocked';
+
+/**
+ * The `code` of the error a guarded DNS lookup or agent fails a connection with when the target
+ * address is not public (spec R9). Its message is the history's error text as it is.
+ */
+export const SSRF_BLOCKED_CODE = 'ERR_SSRF_BLOCKED';
 
 export interface Classification {
   outcome: DeliveryOutcome;
@@ -171,12 +188,25 @@ function errorCode(err: ErrorLike): string {
 
 /**
  * A network-level failure (no HTTP response). All are retryable: DNS, connectivity and even
- * certificates are things a receiver fixes without the lead changing.
+ * certificates are things a receiver fixes without the lead changing. The exception is an address
+ * refused by an SSRF guard (SSRF_BLOCKED_CODE): permanent, since the URL does not become public
+ * by trying again.
  */
 export function classifyNetworkError(err: unknown, timeoutMs: number): Classification {
   const e: ErrorLike = err !== null && typeof err === 'object' ? (err as ErrorLike) : {};
   const code = errorCode(e);
   const message = typeof e.message === 'string' && e.message ? e.message : String(err);
+  if (code === SSRF_BLOCKED_CODE) {
+    // The guard's message names the address; inside an AggregateError it is the first error's.
+    const blocked = typeof e.code === 'string' ? e : ((e.errors as ErrorLike[])[0] ?? e);
+    return {
+      outcome: 'permanent',
+      error: typeof blocked.message === 'string' ? blocked.message : message,
+      retryAfterMs: null,
+      location: null,
+      cause: 'blocked',
+    };
+  }
   const result = (error: string, cause: FailureCause): Classification => ({
     outcome: 'retryable',
     error,

@@ -35,6 +35,11 @@ export interface WebhookRequest {
    * that only guarded requests use.
    */
   agent?: http.Agent;
+  /**
+   * Agents by URL scheme, used when `agent` is not set: one agent cannot serve both http and
+   * https, so a guarded transport passes one of each.
+   */
+  agents?: { http?: http.Agent; https?: https.Agent };
 }
 
 export interface AttemptResult {
@@ -188,7 +193,10 @@ export async function sendWebhook(request: WebhookRequest): Promise<AttemptResul
     headers: prepared.headers,
     body: prepared.body,
     deadline,
-    agent: request.agent ?? keepAliveAgents[prepared.url.protocol as 'http:' | 'https:'],
+    agent:
+      request.agent ??
+      (prepared.url.protocol === 'https:' ? request.agents?.https : request.agents?.http) ??
+      keepAliveAgents[prepared.url.protocol as 'http:' | 'https:'],
     lookup: request.lookup,
   };
   try {

@@ -302,7 +302,7 @@ export class WebhookDeliver implements INodeType {
       const json = items[itemIndex].json;
       if (entry.kind === 'error') return errorItem(json, entry.error.message, itemIndex);
       try {
-        const { lookup, agent, userAgent } = webhookDeliverTransport();
+        const { lookup, agent, agents, userAgent } = webhookDeliverTransport();
         const result = await sendWebhook({
           url: entry.url,
           body: entry.body,
@@ -313,6 +313,7 @@ export class WebhookDeliver implements INodeType {
           signingSecrets: entry.signingSecrets,
           lookup,
           agent,
+          agents,
           userAgent,
         });
         return {

@@ -8,11 +8,14 @@
  * parameters and credentials, and neither may carry functions.
  */
 import type { Agent } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
 import type { LookupFunction } from 'node:net';
 
 export interface WebhookDeliverTransport {
   lookup?: LookupFunction;
   agent?: Agent;
+  /** Agents by URL scheme (used when `agent` is not set): a guarded transport needs one of each. */
+  agents?: { http?: Agent; https?: HttpsAgent };
   /** Replaces `lead-delivery/<version>` as User-Agent. */
   userAgent?: string;
 }

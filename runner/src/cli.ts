@@ -21,7 +21,11 @@ const ENVIRONMENT = `Environment:
   DATA_DIR                 data folder (default ./.data)
   LOG_LEVEL                fatal|error|warn|info|debug|trace|silent (default info)
   WORKER_CONCURRENCY       fetch loops per worker process (default 4)
-  WORKER_BATCH_SIZE        jobs per fetch (default 100)`;
+  WORKER_BATCH_SIZE        jobs per fetch (default 100)
+  DATABASE_SCHEMA          PostgreSQL schema of the runner's tables (default: the search_path's)
+  PGBOSS_SCHEMA            PostgreSQL schema of the job queue (default pgboss)
+  CIRCUIT_BREAKER_THRESHOLD  consecutive failed attempts that pause an endpoint (default 10; 0: off)
+  CIRCUIT_BREAKER_COOLDOWN   pause before the first probe, doubled per failed probe (default 30s)`;
 
 function usage(command?: string): string {
   if (command && COMMANDS[command]) {
@@ -61,7 +65,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
   }
 
   if (command === 'migrate') {
-    const db = await openDb(config);
+    const db = await openDb(config, { schema: config.databaseSchema });
     try {
       const applied = await migrate(db);
       process.stdout.write(

@@ -8,8 +8,11 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import path from 'node:path';
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod/v4';
+import { SCHEMA_NAME } from './db/types.js';
 
 export const DEFAULT_RETRY_SCHEDULE = '5s,1m,5m,30m,2h,6h';
+export const DEFAULT_CIRCUIT_BREAKER_THRESHOLD = 10;
+export const DEFAULT_CIRCUIT_BREAKER_COOLDOWN = '30s';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -36,6 +39,14 @@ export interface Config {
   logLevel: LogLevel;
   workerConcurrency: number;
   workerBatchSize: number;
+  /** The runner's tables live in this PostgreSQL schema (DATABASE_SCHEMA); unset: search_path default. */
+  databaseSchema: string | undefined;
+  /** pg-boss's schema (PGBOSS_SCHEMA, default `pgboss`). */
+  bossSchema: string | undefined;
+  /** Consecutive failed attempts that open an endpoint's circuit; 0 turns the breaker off. */
+  circuitBreakerThreshold: number;
+  /** The first cool-down before a probe; each failed probe doubles it (capped at 1 h). */
+  circuitBreakerCooldownMs: number;
 }
 
 export class ConfigError extends Error {
@@ -140,6 +151,21 @@ export function parseSecretsKey(text: string): Buffer {
   throw new Error('must be 32 bytes written as 64 hex characters or base64');
 }
 
+/** One duration (`500ms`, `30s`, `5m`, `1h`) → milliseconds. */
+export function parseDuration(text: string): number {
+  if (text.includes(',')) throw new Error('must be one duration such as "30s"');
+  return parseRetrySchedule(text)[0];
+}
+
+function schemaName(text: string): string {
+  if (!SCHEMA_NAME.test(text)) {
+    throw new Error(
+      `must be a schema name of lowercase letters, digits and _ (at most 63, not starting with a digit; got "${text}")`,
+    );
+  }
+  return text;
+}
+
 const optionalText = z
   .string()
   .optional()
@@ -208,6 +234,19 @@ const envSchema = z.object({
   DATA_DIR: optionalText,
   WORKER_CONCURRENCY: intVar('WORKER_CONCURRENCY', 4, 1, 256),
   WORKER_BATCH_SIZE: intVar('WORKER_BATCH_SIZE', 100, 1, 1000),
+  DATABASE_SCHEMA: parsedVar('DATABASE_SCHEMA', undefined, schemaName),
+  PGBOSS_SCHEMA: parsedVar('PGBOSS_SCHEMA', undefined, schemaName),
+  CIRCUIT_BREAKER_THRESHOLD: intVar(
+    'CIRCUIT_BREAKER_THRESHOLD',
+    DEFAULT_CIRCUIT_BREAKER_THRESHOLD,
+    0,
+    1000,
+  ),
+  CIRCUIT_BREAKER_COOLDOWN: parsedVar(
+    'CIRCUIT_BREAKER_COOLDOWN',
+    DEFAULT_CIRCUIT_BREAKER_COOLDOWN,
+    parseDuration,
+  ),
 });
 
 export interface LoadConfigOptions {
@@ -293,5 +332,10 @@ export function loadConfig(
     logLevel: parsed.LOG_LEVEL,
     workerConcurrency: parsed.WORKER_CONCURRENCY,
     workerBatchSize: parsed.WORKER_BATCH_SIZE,
+    databaseSchema: parsed.DATABASE_SCHEMA,
+    bossSchema: parsed.PGBOSS_SCHEMA,
+    circuitBreakerThreshold: parsed.CIRCUIT_BREAKER_THRESHOLD,
+    circuitBreakerCooldownMs:
+      parsed.CIRCUIT_BREAKER_COOLDOWN ?? parseDuration(DEFAULT_CIRCUIT_BREAKER_COOLDOWN),
   };
 }

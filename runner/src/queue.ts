@@ -31,6 +31,11 @@ export const DEFAULT_BOSS_SCHEMA = 'pgboss';
 export interface DeliveryJobData {
   deliveryId: string;
   endpointId: string;
+  /**
+   * A circuit-breaker probe: at its startAfter (the endpoint's next probe time) the worker picks
+   * the endpoint's oldest sendable pending delivery itself; `deliveryId` is then empty.
+   */
+  probe?: boolean;
 }
 
 export interface EnqueueRequest extends DeliveryJobData {
@@ -74,16 +79,37 @@ export interface CreateQueueOptions {
 }
 
 /**
- * Queue defaults: a job whose process died is retried once it expires; the delivery's own retry
- * schedule is the worker's business (it sends a new job with startAfter), not pg-boss's.
+ * Job defaults, put on every job at insert (so a queue created by an older version gets them too).
+ * pg-boss retries only jobs whose handler threw or whose worker died; the delivery's own retry
+ * schedule is the worker's business (it sends a new job with startAfter).
+ *
+ * - `heartbeatSeconds: 10`: a running batch refreshes its jobs every 5 s; a worker killed with
+ *   -9 stops refreshing, and the supervisor of any live process (every `SUPERVISE_INTERVAL_SECONDS`)
+ *   fails its jobs after 10 s of silence, so they are retried within ~10-17 s instead of at
+ *   `expireInSeconds`. The heartbeat runs on its own timer, not per HTTP request, so a slow
+ *   receiver (30 s timeout) never lets a live worker's jobs lapse.
+ * - `expireInSeconds: 300`: the hard bound on one batch. A batch sends each endpoint group with 50
+ *   in flight, so 100 deliveries at the longest timeout (30 s) take ~60 s plus recording; held
+ *   deliveries (rate limit, concurrency, circuit, order) are re-queued, never waited for.
+ * - `retryDelay: 1` with backoff (capped at 5 min) and `retryLimit: 20`: a batch that failed on a
+ *   database error is retried at once, then ever more slowly for about an hour.
  */
-export const DEFAULT_QUEUE_OPTIONS: PgBossQueueOptions = {
-  notify: true,
+export const JOB_DEFAULTS = {
+  heartbeatSeconds: 10,
   expireInSeconds: 300,
-  retryLimit: 10,
-  retryDelay: 5,
+  retryLimit: 20,
+  retryDelay: 1,
   retryBackoff: true,
   retryDelayMax: 300,
+} as const;
+
+/** How often a worker process's pg-boss supervisor fails jobs with a lapsed heartbeat or expiry. */
+export const SUPERVISE_INTERVAL_SECONDS = 5;
+
+/** Queue defaults for a newly created queue (the job defaults, and NOTIFY on insert). */
+export const DEFAULT_QUEUE_OPTIONS: PgBossQueueOptions = {
+  notify: true,
+  ...JOB_DEFAULTS,
 };
 
 export interface DeliveryQueue {
@@ -113,6 +139,8 @@ export async function createQueue(options: CreateQueueOptions): Promise<Delivery
     useListenNotify: listen,
     supervise: options.supervise ?? true,
     schedule: false,
+    superviseIntervalSeconds: SUPERVISE_INTERVAL_SECONDS,
+    monitorIntervalSeconds: SUPERVISE_INTERVAL_SECONDS,
     application_name: 'lead-delivery-runner:pg-boss',
     ...options.bossOptions,
   };
@@ -169,7 +197,9 @@ export async function createQueue(options: CreateQueueOptions): Promise<Delivery
           data: {
             deliveryId: job.deliveryId,
             endpointId: job.endpointId,
+            ...(job.probe ? { probe: true } : {}),
           } satisfies DeliveryJobData,
+          ...JOB_DEFAULTS,
           ...(job.startAfter ? { startAfter: job.startAfter } : {}),
         })),
         { db: tx },

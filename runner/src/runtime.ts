@@ -1,9 +1,13 @@
 import type { Server } from 'node:http';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 
 import { createApp } from './api/app.js';
 import type { Config } from './config.js';
+import { createLogger } from './logging.js';
+import { installDeliveryGuard } from './security/guardedTransport.js';
 import { migrate, openDb, type Db } from './db/index.js';
+import { prepareN8nEnvironment } from './engine/n8nEnvironment.js';
+import { deliveryPage } from './page/router.js';
 import { createQueue, type DeliveryQueue } from './queue.js';
 import { createSecretBox, type SecretBox } from './store/secretBox.js';
 import { seedDemoIfEmpty } from './demo.js';
@@ -45,20 +49,23 @@ export async function startRuntime(
   config: Config,
   options: StartOptions = {},
 ): Promise<Runtime> {
-  const logger =
-    options.logger ?? pino({ level: config.logLevel, base: { service: 'lead-delivery' } });
-  const db = await openDb(config, { schema: options.schema });
+  const logger = options.logger ?? createLogger(config);
+  prepareN8nEnvironment(config);
+  const db = await openDb(config, { schema: options.schema ?? config.databaseSchema });
   await migrate(db);
   const runsWorker = role !== 'api';
   const queue = await createQueue({
     db,
-    schema: options.bossSchema,
+    schema: options.bossSchema ?? config.bossSchema,
     listen: runsWorker,
     supervise: runsWorker,
     onError: (err) => logger.warn({ err }, 'pg-boss error'),
   });
   await queue.start();
   const box = createSecretBox(config.secretsKey);
+  // R9 at connection time: every delivery (and Send test) of this process resolves, checks and
+  // connects to checked addresses only, through agents of its own.
+  const guard = installDeliveryGuard({ allowed: config.allowedPrivateTargets });
 
   if (options.seedDemo) {
     const demo = await seedDemoIfEmpty(db);
@@ -80,6 +87,7 @@ export async function startRuntime(
       logger,
       box,
       delivery: deliveryService({ db, queue }),
+      mount: deliveryPage(),
     });
     server = await new Promise<Server>((resolve, reject) => {
       const listening = app.listen(config.port, () => resolve(listening));
@@ -109,6 +117,7 @@ export async function startRuntime(
         await worker?.stop();
         await queue.stop({ graceful: true });
         setQueueDepthSource(null);
+        guard.uninstall();
         await db.close();
       })();
       return stopping;

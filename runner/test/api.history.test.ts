@@ -155,6 +155,7 @@ describe('GET /v1/endpoints/:id/history', () => {
     if (t.testDb.kind !== 'postgres') return;
     const { attemptSql } = await import('../src/store/attempts.js');
     const sql = attemptSql.history({
+      sellerId: seller.id,
       endpointId,
       status: 'failure',
       after: { startedAt: '2026-03-01T12:00:10.000000Z', id: 'att_Z' },

@@ -20,7 +20,8 @@ let demo: { sellerId: string; leadOrderId: string; apiKey: string } | undefined;
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), 'lead-delivery-embedded-'));
   const config = loadConfig(
-    { DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent' },
+    // The receiver is local: R9 refuses it without the allow-list, as in the README's quick start.
+    { DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent', ALLOWED_PRIVATE_TARGETS: '127.0.0.1,::1' },
     { notice: () => {} },
   );
   expect(config.databaseUrl).toBeUndefined();

@@ -32,6 +32,7 @@ beforeAll(async () => {
       LOG_LEVEL: 'silent',
       PROVIDER_API_KEY: PROVIDER_KEY,
       SECRETS_KEY: SECRETS_KEY_HEX,
+      ALLOWED_PRIVATE_TARGETS: '127.0.0.1,::1',
     },
     { notice: () => {} },
   );

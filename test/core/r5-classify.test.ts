@@ -5,6 +5,7 @@ import {
   hubSpotErrorTypes,
   MAX_RETRY_AFTER_MS,
   parseRetryAfter,
+  SSRF_BLOCKED_CODE,
 } from '../../core/classify.js';
 
 const now = new Date('2026-04-22T19:45:00Z');
@@ -173,6 +174,32 @@ describe('R6 classifyNetworkError messages', () => {
       retryAfterMs: null,
       location: null,
       cause,
+    });
+  });
+});
+
+describe('R9 an address refused by the SSRF guard', () => {
+  test('is a permanent failure with cause "blocked" and the guard\'s message as it is', () => {
+    const blocked = Object.assign(new Error('blocked: 10.0.0.5 is a private address (R9)'), {
+      code: SSRF_BLOCKED_CODE,
+    });
+    expect(classifyNetworkError(blocked, 10000)).toEqual({
+      outcome: 'permanent',
+      error: 'blocked: 10.0.0.5 is a private address (R9)',
+      retryAfterMs: null,
+      location: null,
+      cause: 'blocked',
+    });
+  });
+
+  test('also when Happy Eyeballs wraps it in an AggregateError', () => {
+    const blocked = Object.assign(new Error('blocked: ::1 is a loopback address (R9)'), {
+      code: SSRF_BLOCKED_CODE,
+    });
+    expect(classifyNetworkError(new AggregateError([blocked], 'all failed'), 10000)).toMatchObject({
+      outcome: 'permanent',
+      cause: 'blocked',
+      error: 'blocked: ::1 is a loopback address (R9)',
     });
   });
 });

@@ -5,17 +5,21 @@
 import express, { type Express } from 'express';
 import { packageVersion } from '../../../core/version.js';
 import { setQueueDepthSource } from '../metrics.js';
+import { ssrfEndpointUrlValidator } from '../security/ssrfGuard.js';
 import { createSecretBox } from '../store/secretBox.js';
 import type { AppDeps, ResolvedDeps } from './deps.js';
 import { errorHandler, notFoundHandler } from './errors.js';
+import { refuseNulInBody, refuseNulInUrl } from './inputSafety.js';
 import { buildOpenApi } from './openapi.js';
+import { requestLog } from './requestLog.js';
 import { defineRoute, registerRoutes, type AnyRoute } from './route.js';
 import { deliveryRoutes } from './routes/deliveries.js';
 import { endpointRoutes } from './routes/endpoints.js';
 import { createLeadOrderRoute, listLeadOrdersRoute } from './routes/leadOrders.js';
 import { changeMeetingRoute, createLeadRoute, createSellerRoute } from './routes/provider.js';
+import { replayRoutes } from './routes/replay.js';
+import { secretRoutes } from './routes/secrets.js';
 import { fieldsRoute, healthRoute, metricsRoute } from './routes/system.js';
-import { validateEndpointUrl } from './urlValidation.js';
 
 export const BODY_LIMIT = '1mb';
 
@@ -33,6 +37,8 @@ export function apiRoutes(): AnyRoute[] {
     fieldsRoute,
     ...endpointRoutes,
     ...deliveryRoutes,
+    ...replayRoutes,
+    ...secretRoutes,
     listLeadOrdersRoute,
     createLeadOrderRoute,
     createSellerRoute,
@@ -62,14 +68,17 @@ export function createApp(deps: AppDeps): Express {
   const resolved: ResolvedDeps = {
     ...deps,
     box: deps.box ?? createSecretBox(deps.config.secretsKey),
-    validateEndpointUrl: deps.validateEndpointUrl ?? validateEndpointUrl,
+    validateEndpointUrl: deps.validateEndpointUrl ?? ssrfEndpointUrlValidator,
   };
   setQueueDepthSource(() => deps.queue.depth());
 
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use(requestLog(deps.logger));
+  app.use(refuseNulInUrl);
   app.use(express.json({ limit: BODY_LIMIT }));
+  app.use(refuseNulInBody);
   registerRoutes(app, apiRoutes(), resolved);
   deps.mount?.(app);
   app.use(notFoundHandler);

@@ -25,7 +25,7 @@ export interface DeliveryService {
 
 /**
  * Checks an endpoint URL when it is saved. Returns the problem, or null when the URL is fine.
- * The default (validateEndpointUrl) checks the scheme only; the R9 guard replaces it.
+ * The default is the R9 guard (security/ssrfGuard.ts: syntax, scheme, and a public host).
  */
 export type EndpointUrlValidator = (url: string, config: Config) => Promise<string | null>;
 
@@ -37,7 +37,7 @@ export interface AppDeps {
   delivery: DeliveryService;
   /** Default: from config.secretsKey. */
   box?: SecretBox;
-  /** Default: validateEndpointUrl (scheme and syntax only). */
+  /** Default: ssrfEndpointUrlValidator (R9: syntax, scheme, public host, system DNS). */
   validateEndpointUrl?: EndpointUrlValidator;
   /** Adds routes (e.g. the /delivery page) before the JSON 404 handler. */
   mount?: (app: Express) => void;

@@ -25,6 +25,8 @@ export function settingsFromCreate(body: EndpointCreateBody): EndpointSettings {
     type: body.type,
     enabled: body.enabled,
     timeoutMs: body.timeoutMs,
+    maxConcurrency: body.maxConcurrency,
+    rateLimitPerSecond: body.rateLimitPerSecond,
   };
 }
 
@@ -62,6 +64,13 @@ export function mergeSettings(current: Endpoint, patch: EndpointPatchBody): Endp
     type: patch.type ?? current.type,
     enabled: patch.enabled ?? current.enabled,
     timeoutMs: patch.timeoutMs ?? current.timeoutMs,
+    // null clears a limit, so only an absent key keeps the current one.
+    maxConcurrency:
+      patch.maxConcurrency !== undefined ? patch.maxConcurrency : current.maxConcurrency,
+    rateLimitPerSecond:
+      patch.rateLimitPerSecond !== undefined
+        ? patch.rateLimitPerSecond
+        : current.rateLimitPerSecond,
   };
 }
 

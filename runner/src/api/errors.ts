@@ -130,6 +130,13 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       default:
         break;
     }
+    if (err instanceof URIError) {
+      // The router could not percent-decode a path parameter (`/v1/endpoints/%E0%A4%A`).
+      sendError(res, 400, 'invalid_path', 'the URL path is not valid percent-encoded UTF-8', [
+        { path: 'params', message: err.message },
+      ]);
+      return;
+    }
     if (
       typeof parserError.status === 'number' &&
       parserError.status >= 400 &&

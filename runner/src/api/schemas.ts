@@ -63,6 +63,20 @@ const TimeoutMs = z
   .min(1000, 'must be at least 1000')
   .max(30000, 'must be at most 30000');
 
+const MaxConcurrency = z
+  .number()
+  .int('must be a whole number')
+  .min(1, 'must be at least 1')
+  .max(1000, 'must be at most 1000')
+  .nullable()
+  .describe('Deliveries in flight at once, across all workers; null: no limit');
+const RateLimitPerSecond = z
+  .number()
+  .min(0.01, 'must be at least 0.01')
+  .max(10000, 'must be at most 10000')
+  .nullable()
+  .describe('Attempts started per second (bursts up to one second’s worth); null: no limit');
+
 export const EndpointCreateBody = z.strictObject({
   name: Name,
   url: Url,
@@ -76,6 +90,8 @@ export const EndpointCreateBody = z.strictObject({
   type: Type.default('new_leads'),
   enabled: z.boolean().default(true),
   timeoutMs: TimeoutMs.default(10000),
+  maxConcurrency: MaxConcurrency.default(null),
+  rateLimitPerSecond: RateLimitPerSecond.default(null),
 });
 export type EndpointCreateBody = z.output<typeof EndpointCreateBody>;
 
@@ -92,6 +108,8 @@ export const EndpointPatchBody = z.strictObject({
   type: Type.optional(),
   enabled: z.boolean().optional(),
   timeoutMs: TimeoutMs.optional(),
+  maxConcurrency: MaxConcurrency.optional(),
+  rateLimitPerSecond: RateLimitPerSecond.optional(),
 });
 export type EndpointPatchBody = z.output<typeof EndpointPatchBody>;
 
@@ -169,6 +187,23 @@ export const EndpointView = z.object({
   type: Type,
   enabled: z.boolean(),
   timeoutMs: z.number().int(),
+  maxConcurrency: z.number().int().nullable(),
+  rateLimitPerSecond: z.number().nullable(),
+  circuit: z
+    .object({
+      state: z
+        .enum(['closed', 'open', 'half_open'])
+        .describe('open: paused after repeated failures; half_open: one probe delivery in flight'),
+      cause: z
+        .string()
+        .nullable()
+        .describe('Of the last counted failure: dns, connect, tls, timeout, http_4xx, http_5xx, …'),
+      lastError: z.string().nullable(),
+      openedAt: Timestamp.nullable(),
+      consecutiveFailures: z.number().int(),
+      nextProbeAt: Timestamp.nullable().describe('When a probe delivery is tried (open)'),
+    })
+    .describe('Circuit breaker: while open nothing is sent and nothing dropped'),
   signingSecretPrefix: z.string(),
   createdAt: Timestamp,
   updatedAt: Timestamp,
@@ -221,6 +256,13 @@ export const HistoryResponse = z.object({
 });
 
 export const ResendAccepted = z.object({ id: z.string(), status: z.literal('pending') });
+
+export const SecretRotated = z.object({
+  signingSecret: z.string().describe('The new whsec_… secret — shown once, here'),
+  previousSecretExpiresAt: Timestamp.describe(
+    'Until then deliveries are signed with the previous secret as well',
+  ),
+});
 
 export const LeadOrderView = z.object({ id: z.string(), name: z.string(), createdAt: Timestamp });
 export const LeadOrderList = z.object({ items: z.array(LeadOrderView) });

@@ -1,7 +1,7 @@
 /**
- * The save-time check of an endpoint URL. For now: it parses and is absolute http(s) without
- * credentials. R9 (public hosts only, DNS-checked, ALLOWED_PRIVATE_TARGETS exempt) plugs in here:
- * pass a stricter validator as `validateEndpointUrl` in the app's deps, or extend this function.
+ * The syntax part of the save-time check of an endpoint URL: it parses and is absolute http(s)
+ * without credentials. The API's default validator (security/ssrfGuard.ts) runs it and then
+ * checks that the host is public (R9).
  */
 import type { Config } from '../config.js';
 

@@ -109,6 +109,13 @@ export class PostgresDb implements Db {
     const client = await this.pool.connect();
     const callbacks: Array<() => void> = [];
     let broken = false;
+    // A checked-out client has no error listener of the pool's: a connection terminated under a
+    // transaction (server restart, pg_terminate_backend) would otherwise be an unhandled 'error'
+    // event and end the process. The failing query rejects on its own; the client is discarded.
+    const onClientError = () => {
+      broken = true;
+    };
+    client.on('error', onClientError);
     try {
       await client.query('BEGIN');
       const result = await fn(new PostgresTransaction(client, callbacks));
@@ -121,6 +128,7 @@ export class PostgresDb implements Db {
       });
       throw err;
     } finally {
+      client.removeListener('error', onClientError);
       client.release(broken);
     }
   }

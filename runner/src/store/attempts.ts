@@ -27,6 +27,8 @@ export interface Attempt {
 }
 
 export interface HistoryQuery {
+  /** The seller asking: an endpoint of another seller has no history for them (R9). */
+  sellerId: string;
   endpointId: string;
   status?: AttemptStatus;
   /** An opaque cursor from a previous page's `nextCursor`. */
@@ -129,15 +131,20 @@ export const attemptSql = {
       JSON.stringify(attempt.requestHeaders ?? {}),
     ],
   }),
-  /** One text per filter combination, so each uses its index with no OR-NULL tricks. */
+  /**
+   * One text per filter combination, so each uses its index with no OR-NULL tricks. Scoped to
+   * the seller as well as the endpoint (R9): every attempt row of an endpoint has its seller, so
+   * the extra condition costs nothing on the index scan.
+   */
   history: (query: {
+    sellerId: string;
     endpointId: string;
     status?: AttemptStatus;
     after?: Cursor;
     limit: number;
   }): Sql => {
-    const values: unknown[] = [query.endpointId];
-    const where = ['endpoint_id = $1'];
+    const values: unknown[] = [query.endpointId, query.sellerId];
+    const where = ['endpoint_id = $1', 'seller_id = $2'];
     if (query.status) {
       values.push(query.status);
       where.push(`status = $${values.length}`);
@@ -191,6 +198,7 @@ export async function historyPage(db: Db, query: HistoryQuery): Promise<HistoryP
   const limit = Math.min(Math.max(1, Math.trunc(query.limit)), HISTORY_MAX_LIMIT);
   const after = query.cursor ? decodeCursor(query.cursor) : undefined;
   const { text, values } = attemptSql.history({
+    sellerId: query.sellerId,
     endpointId: query.endpointId,
     status: query.status,
     after,

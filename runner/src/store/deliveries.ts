@@ -6,7 +6,14 @@
 import type { LeadRecord, MessageType } from '../../../core/types.js';
 import type { Db, Sql } from '../db/types.js';
 
-export type DeliveryStatus = 'pending' | 'sending' | 'succeeded' | 'failed' | 'cancelled';
+export type DeliveryStatus =
+  | 'pending'
+  | 'sending'
+  | 'succeeded'
+  | 'failed'
+  | 'cancelled'
+  /** A lead_update never sent because a newer lead_update of the lead carries its state (R4). */
+  | 'superseded';
 
 export interface Delivery {
   id: string;
@@ -20,6 +27,10 @@ export interface Delivery {
   nextAttemptAt: Date | null;
   /** The queue job that claimed it (status sending). */
   claimJobId: string | null;
+  /** That job's pg-boss attempt (retryCount) when it claimed; null for a Send test. */
+  claimAttempt: number | null;
+  /** Status superseded: the newer lead_update that replaced it. */
+  supersededBy: string | null;
   leadSnapshot: LeadRecord;
   payload: string | null;
   contentType: string | null;
@@ -60,6 +71,8 @@ interface DeliveryRow {
   attempt_count: number;
   next_attempt_at: Date | null;
   claim_job_id: string | null;
+  claim_attempt: number | null;
+  superseded_by: string | null;
   lead_snapshot: LeadRecord;
   payload: string | null;
   content_type: string | null;
@@ -69,9 +82,10 @@ interface DeliveryRow {
   updated_at: Date;
 }
 
-const COLUMNS = `id, seller_id, endpoint_id, lead_id, message_type, test, status, attempt_count,
-  next_attempt_at, claim_job_id, lead_snapshot, payload, content_type, last_error, last_http_status,
-  created_at, updated_at`;
+export const DELIVERY_COLUMNS = `id, seller_id, endpoint_id, lead_id, message_type, test, status,
+  attempt_count, next_attempt_at, claim_job_id, claim_attempt, superseded_by, lead_snapshot, payload,
+  content_type, last_error, last_http_status, created_at, updated_at`;
+const COLUMNS = DELIVERY_COLUMNS;
 
 /** $2…$5 of every outcome update. */
 function outcomeValues(outcome: AttemptOutcome): unknown[] {
@@ -170,7 +184,9 @@ export const deliverySql = {
   }),
 };
 
-function toDelivery(row: DeliveryRow): Delivery {
+export type { DeliveryRow };
+
+export function toDelivery(row: DeliveryRow): Delivery {
   return {
     id: row.id,
     sellerId: row.seller_id,
@@ -182,6 +198,8 @@ function toDelivery(row: DeliveryRow): Delivery {
     attemptCount: row.attempt_count,
     nextAttemptAt: row.next_attempt_at,
     claimJobId: row.claim_job_id,
+    claimAttempt: row.claim_attempt ?? null,
+    supersededBy: row.superseded_by ?? null,
     leadSnapshot: row.lead_snapshot,
     payload: row.payload,
     contentType: row.content_type,

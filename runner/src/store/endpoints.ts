@@ -26,6 +26,20 @@ export interface EndpointSettings {
   type: EndpointType;
   enabled: boolean;
   timeoutMs: number;
+  /** Deliveries in flight at once across all workers; null (or absent): no limit. */
+  maxConcurrency?: number | null;
+  /** Attempts started per second (token bucket, bursts of one second's worth); null: no limit. */
+  rateLimitPerSecond?: number | null;
+}
+
+/** The circuit breaker's state for an endpoint (endpoint_flow; closed when it has no row). */
+export interface EndpointCircuit {
+  state: 'closed' | 'open' | 'half_open';
+  cause: string | null;
+  lastError: string | null;
+  openedAt: Date | null;
+  consecutiveFailures: number;
+  nextProbeAt: Date | null;
 }
 
 export interface Endpoint extends EndpointSettings {
@@ -37,6 +51,9 @@ export interface Endpoint extends EndpointSettings {
   previousSecretExpiresAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
+  maxConcurrency: number | null;
+  rateLimitPerSecond: number | null;
+  circuit: EndpointCircuit;
 }
 
 export interface LastDelivery {
@@ -73,6 +90,16 @@ interface EndpointRow {
   previous_secret_expires_at: Date | null;
   created_at: Date;
   updated_at: Date;
+  max_concurrency: number | null;
+  rate_limit_per_second: number | null;
+  circuit: {
+    circuit_state: EndpointCircuit['state'];
+    consecutive_failures: number;
+    last_cause: string | null;
+    last_error: string | null;
+    opened_at: string | null;
+    next_probe_at: string | null;
+  } | null;
   last_status?: 'success' | 'failure' | null;
   last_at?: Date | null;
   last_http_status?: number | null;
@@ -80,7 +107,9 @@ interface EndpointRow {
 
 const COLUMNS = `e.id, e.seller_id, e.name, e.url, e.format, e.type, e.enabled, e.timeout_ms,
   e.headers, e.constants, e.field_mappings, e.lead_order_ids, e.signing_secret,
-  e.previous_signing_secret, e.previous_secret_expires_at, e.created_at, e.updated_at`;
+  e.previous_signing_secret, e.previous_secret_expires_at, e.created_at, e.updated_at,
+  e.max_concurrency, e.rate_limit_per_second,
+  (SELECT row_to_json(f) FROM endpoint_flow f WHERE f.endpoint_id = e.id) AS circuit`;
 
 const LAST_ATTEMPT = `LEFT JOIN LATERAL (
     SELECT a.status AS last_status, a.started_at AS last_at, a.http_status AS last_http_status
@@ -101,6 +130,8 @@ function settingsValues(box: SecretBox, settings: EndpointSettings): unknown[] {
     JSON.stringify(settings.constants.map((c) => ({ key: c.key, value: c.value }))),
     JSON.stringify(settings.fieldMappings.map((m) => ({ field: m.field, output: m.output }))),
     settings.leadOrderIds,
+    settings.maxConcurrency ?? null,
+    settings.rateLimitPerSecond ?? null,
   ];
 }
 
@@ -113,15 +144,18 @@ export const endpointSql = {
     signingSecret: string,
   ): Sql => ({
     text: `INSERT INTO endpoints AS e (id, seller_id, name, url, format, type, enabled, timeout_ms,
-        headers, constants, field_mappings, lead_order_ids, signing_secret)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11::jsonb, $12::text[], $13)
+        headers, constants, field_mappings, lead_order_ids, max_concurrency, rate_limit_per_second,
+        signing_secret)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11::jsonb, $12::text[],
+        $13::int, $14::float8, $15)
       RETURNING ${COLUMNS}`,
     values: [id, sellerId, ...settingsValues(box, settings), box.seal(signingSecret)],
   }),
   update: (box: SecretBox, sellerId: string, id: string, settings: EndpointSettings): Sql => ({
     text: `UPDATE endpoints AS e SET name = $3, url = $4, format = $5, type = $6, enabled = $7,
         timeout_ms = $8, headers = $9::jsonb, constants = $10::jsonb, field_mappings = $11::jsonb,
-        lead_order_ids = $12::text[], updated_at = now()
+        lead_order_ids = $12::text[], max_concurrency = $13::int, rate_limit_per_second = $14::float8,
+        updated_at = now()
       WHERE e.seller_id = $1 AND e.id = $2
       RETURNING ${COLUMNS}`,
     values: [sellerId, id, ...settingsValues(box, settings)],
@@ -202,6 +236,31 @@ function toEndpoint(box: SecretBox, row: EndpointRow): Endpoint {
     previousSecretExpiresAt: row.previous_secret_expires_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    maxConcurrency: row.max_concurrency ?? null,
+    rateLimitPerSecond:
+      row.rate_limit_per_second === null ? null : Number(row.rate_limit_per_second),
+    circuit: toCircuit(row.circuit),
+  };
+}
+
+function toCircuit(row: EndpointRow['circuit']): EndpointCircuit {
+  if (!row) {
+    return {
+      state: 'closed',
+      cause: null,
+      lastError: null,
+      openedAt: null,
+      consecutiveFailures: 0,
+      nextProbeAt: null,
+    };
+  }
+  return {
+    state: row.circuit_state,
+    cause: row.last_cause,
+    lastError: row.last_error,
+    openedAt: row.opened_at ? new Date(row.opened_at) : null,
+    consecutiveFailures: row.consecutive_failures,
+    nextProbeAt: row.next_probe_at ? new Date(row.next_probe_at) : null,
   };
 }
 

@@ -1,11 +1,20 @@
 import type { Logger } from 'pino';
 
 import type { Config } from '../config.js';
+import { withDbRetry } from '../db/retry.js';
 import type { Db } from '../db/types.js';
 import { QUEUE, type DeliveryJobData, type DeliveryQueue } from '../queue.js';
-import { claimDeliveries, type Delivery } from '../store/deliveries.js';
+import type { Delivery } from '../store/deliveries.js';
 import { getEndpointsByIds, type Endpoint } from '../store/endpoints.js';
 import type { SecretBox } from '../store/secretBox.js';
+import {
+  admitBatch,
+  wakeWaiting,
+  type Admission,
+  type ClaimRequest,
+  type ProbeRequest,
+} from './admission.js';
+import { circuitUnchanged, recordCircuitOutcomes, type CircuitOutcome } from './circuitBreaker.js';
 import { dispatchToEndpoint, type AttemptReport } from './dispatcher.js';
 import { recordAttempt } from './recorder.js';
 import { signingSecretsOf } from './signingSecrets.js';
@@ -14,7 +23,14 @@ export interface WorkerDeps {
   db: Db;
   queue: DeliveryQueue;
   box: SecretBox;
-  config: Pick<Config, 'retryScheduleMs' | 'workerConcurrency' | 'workerBatchSize'>;
+  config: Pick<
+    Config,
+    | 'retryScheduleMs'
+    | 'workerConcurrency'
+    | 'workerBatchSize'
+    | 'circuitBreakerThreshold'
+    | 'circuitBreakerCooldownMs'
+  >;
   logger: Logger;
 }
 
@@ -29,18 +45,34 @@ export const SEND_CONCURRENCY = 50;
 interface Job {
   id: string;
   data: DeliveryJobData;
+  /** pg-boss's attempt of this job (0 first; a retry after a dead worker counts up). */
+  retryCount?: number;
 }
 
 /**
- * Processes one fetched batch: claim the deliveries (a delivery is sent only by the job that
- * claimed it, so duplicate jobs and other workers never send it twice), group them by endpoint,
- * run each endpoint's template once for its group, and record every attempt.
+ * Processes one fetched batch: admit the deliveries (admission.ts: order, supersession, circuit,
+ * limits; a delivery is sent only by the job attempt that claimed it, so duplicate jobs and other
+ * workers never send it twice), group them by endpoint, run each endpoint's template once for its
+ * group, record every attempt, and count the group's outcomes on the endpoint's circuit.
  */
 export async function processBatch(deps: WorkerDeps, jobs: readonly Job[]): Promise<void> {
-  const claimed = await claimDeliveries(
-    deps.db,
-    jobs.map((job) => ({ deliveryId: job.data.deliveryId, jobId: job.id })),
+  const requests: ClaimRequest[] = [];
+  const probes: ProbeRequest[] = [];
+  for (const job of jobs) {
+    const attempt = job.retryCount ?? 0;
+    if (job.data.probe) probes.push({ endpointId: job.data.endpointId, jobId: job.id, attempt });
+    else if (job.data.deliveryId) {
+      requests.push({ deliveryId: job.data.deliveryId, jobId: job.id, attempt });
+    }
+  }
+  // A lost connection retries the admission at once (the same job attempt may re-claim its own
+  // claims) rather than failing the batch into pg-boss's slower retry.
+  const admission = await withDbRetry(() =>
+    admitBatch(deps.db, deps.queue, requests, probes, {
+      breakerEnabled: deps.config.circuitBreakerThreshold > 0,
+    }),
   );
+  const claimed = admission.claimed;
   if (claimed.length === 0) return;
 
   const groups = new Map<string, Delivery[]>();
@@ -49,21 +81,75 @@ export async function processBatch(deps: WorkerDeps, jobs: readonly Job[]): Prom
     if (group) group.push(delivery);
     else groups.set(delivery.endpointId, [delivery]);
   }
-  const endpoints = await getEndpointsByIds(deps.db, deps.box, [...groups.keys()]);
+  const endpoints = await withDbRetry(() =>
+    getEndpointsByIds(deps.db, deps.box, [...groups.keys()]),
+  );
 
-  await Promise.all(
+  // Every group runs to its end even when another fails, so a failed batch (retried by pg-boss,
+  // which may take these deliveries over) never overlaps attempts still in flight.
+  const results = await Promise.allSettled(
     [...groups].map(async ([endpointId, deliveries]) => {
       const endpoint = endpoints.get(endpointId);
       const reports = endpoint
         ? await dispatchGroup(deps, endpoint, deliveries)
         : deliveries.map((delivery) => missingEndpointReport(delivery));
+      const failures: unknown[] = [];
       for (const [index, delivery] of deliveries.entries()) {
         await recordAttempt(deps.db, deps.queue, delivery, reports[index], {
           retryScheduleMs: deps.config.retryScheduleMs,
-        });
+          logger: deps.logger,
+        }).catch((error: unknown) => failures.push(error));
+      }
+      if (failures.length > 0) throw failures[0];
+      if (endpoint) await countOnCircuit(deps, admission, endpointId, deliveries, reports);
+      if (endpoint?.maxConcurrency) {
+        await wakeWaiting(deps.db, deps.queue, endpointId, deliveries.length).catch((error) =>
+          deps.logger.warn({ err: error, endpointId }, 'queueing waiting deliveries failed'),
+        );
       }
     }),
   );
+  const failed = results.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+async function countOnCircuit(
+  deps: WorkerDeps,
+  admission: Admission,
+  endpointId: string,
+  deliveries: readonly Delivery[],
+  reports: readonly AttemptReport[],
+): Promise<void> {
+  const outcomes: CircuitOutcome[] = deliveries.flatMap((delivery, index) => {
+    const report = reports[index];
+    if (delivery.test) return [];
+    return [
+      {
+        deliveryId: delivery.id,
+        success: report.success,
+        cause: report.cause,
+        error: report.error,
+        endedAt: report.startedAt.getTime() + report.durationMs,
+      },
+    ];
+  });
+  if (circuitUnchanged(admission.circuits.get(endpointId) ?? null, outcomes)) return;
+  try {
+    await recordCircuitOutcomes(
+      deps.db,
+      deps.queue,
+      endpointId,
+      outcomes,
+      {
+        threshold: deps.config.circuitBreakerThreshold,
+        cooldownMs: deps.config.circuitBreakerCooldownMs,
+      },
+      deps.logger,
+    );
+  } catch (error) {
+    // The attempts are recorded; a missed count only delays the breaker.
+    deps.logger.error({ err: error, endpointId }, 'counting outcomes on the circuit failed');
+  }
 }
 
 async function dispatchGroup(

@@ -6,8 +6,10 @@ import { createApp } from '../../src/api/app.js';
 import type { AppDeps, DeliveryService, TestResult } from '../../src/api/deps.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { DeliveryQueue } from '../../src/queue.js';
+import { createEndpointUrlGuard } from '../../src/security/ssrfGuard.js';
 import type { Endpoint } from '../../src/store/endpoints.js';
 import { createTestDb, createTestQueue, type TestDb } from './db.js';
+import { testResolver } from './dns.js';
 
 export const PROVIDER_KEY = 'test-provider-key-0123456789abcdef';
 export const SECRETS_KEY_HEX = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff';
@@ -20,6 +22,8 @@ export function testConfig(env: NodeJS.ProcessEnv = {}): Config {
       RETRY_SCHEDULE: '1s,2s',
       LOG_LEVEL: 'silent',
       DATA_DIR: '/nonexistent-test-data-dir',
+      // Tests deliver to local receivers; R9 refuses these without the allow-list.
+      ALLOWED_PRIVATE_TARGETS: '127.0.0.1,::1',
       ...env,
     },
     { notice: () => {} },
@@ -74,6 +78,8 @@ export async function createTestApp(overrides: Partial<AppDeps> = {}): Promise<T
     config,
     logger: pino({ level: 'silent' }),
     delivery,
+    // The real R9 guard with a test resolver: example domains are public, no network DNS needed.
+    validateEndpointUrl: createEndpointUrlGuard({ resolve: testResolver() }),
     ...overrides,
   });
   const bearer = (key: string) => `Bearer ${key}`;

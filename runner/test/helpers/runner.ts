@@ -7,13 +7,17 @@ import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 
 import { createApp } from '../../src/api/app.js';
+import type { AppDeps } from '../../src/api/deps.js';
 import type { Config } from '../../src/config.js';
 import { createQueue, type DeliveryQueue } from '../../src/queue.js';
+import { installDeliveryGuard } from '../../src/security/guardedTransport.js';
+import { createEndpointUrlGuard, type Resolver } from '../../src/security/ssrfGuard.js';
 import { createSecretBox } from '../../src/store/secretBox.js';
 import { deliveryService } from '../../src/worker/sendTest.js';
 import { startWorker, type RunningWorker } from '../../src/worker/worker.js';
 import { PROVIDER_KEY, testConfig } from './app.js';
 import type { TestDb } from './db.js';
+import { testResolver } from './dns.js';
 
 export interface TestRunner {
   baseUrl: string;
@@ -27,11 +31,22 @@ export interface TestRunner {
   stop(): Promise<void>;
 }
 
+export interface TestRunnerOptions {
+  /** DNS for the R9 guard, at save and at connection time (default: testResolver()). */
+  resolve?: Resolver;
+  /** Extra routes on the app, e.g. the /delivery page (createApp's `mount`). */
+  mount?: AppDeps['mount'];
+}
+
 export async function startTestRunner(
   testDb: TestDb,
   env: NodeJS.ProcessEnv = {},
+  options: TestRunnerOptions = {},
 ): Promise<TestRunner> {
   const config = testConfig({ RETRY_SCHEDULE: '100ms,100ms,100ms', ...env });
+  const resolve = options.resolve ?? testResolver();
+  // As the runtime does: deliveries connect through the guard (ALLOWED_PRIVATE_TARGETS from env).
+  const guard = installDeliveryGuard({ allowed: config.allowedPrivateTargets, resolve });
   const logger = pino({ level: 'silent' });
   const queue = await createQueue({ db: testDb.db, schema: testDb.bossSchema, max: 4 });
   await queue.start();
@@ -44,6 +59,8 @@ export async function startTestRunner(
     logger,
     box,
     delivery: deliveryService({ db: testDb.db, queue }),
+    validateEndpointUrl: createEndpointUrlGuard({ resolve }),
+    mount: options.mount,
   });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
@@ -67,6 +84,7 @@ export async function startTestRunner(
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await worker.stop();
       await queue.stop({ graceful: true });
+      guard.uninstall();
     },
   };
 }

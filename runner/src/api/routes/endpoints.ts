@@ -3,6 +3,8 @@ import { generateSigningSecret } from '../../../../core/signing.js';
 import { newId } from '../../ids.js';
 import { historyPage, InvalidCursorError } from '../../store/attempts.js';
 import { pendingDeliveriesOfEndpoint } from '../../store/deliveries.js';
+import { resetFlow } from '../../store/flow.js';
+import { releaseEndpoint } from '../../store/ordering.js';
 import {
   deleteEndpoint,
   getEndpoint,
@@ -130,6 +132,10 @@ export const patchEndpointRoute = defineRoute({
           pending.map((p) => ({ deliveryId: p.deliveryId, endpointId: p.endpointId })),
         );
       }
+      if (settings.url !== locked.url && (await resetFlow(tx, params.id))) {
+        // A new URL is a new receiver: its circuit starts closed and what it held goes out.
+        await releaseEndpoint(tx, deps.queue, params.id);
+      }
       return getEndpointWithLastDelivery(tx, deps.box, auth.sellerId, result!.id);
     });
     if (!updated) throw endpointNotFound(params.id);
@@ -195,6 +201,7 @@ export const endpointHistoryRoute = defineRoute({
     if (!endpoint) throw endpointNotFound(params.id);
     try {
       const page = await historyPage(deps.db, {
+        sellerId: auth.sellerId,
         endpointId: endpoint.id,
         status: query.status,
         cursor: query.cursor,

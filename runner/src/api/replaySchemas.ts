@@ -1,0 +1,67 @@
+/**
+ * Request and response schemas (zod v4) of the replay and delivery-status routes
+ * (routes/replay.ts); kept apart from schemas.ts only to keep files short.
+ */
+import { z } from 'zod/v4';
+import { MESSAGE_TYPES, type MessageType } from '../../../core/types.js';
+
+const tuple = <T extends string>(values: readonly T[]) => values as unknown as [T, ...T[]];
+
+const Instant = z.iso
+  .datetime({ offset: true, error: 'must be an ISO 8601 date-time with an offset or Z' })
+  .transform((text) => new Date(text));
+
+/** `from` ≤ created_at < `to` (default now); `from` must be before `to`. */
+function range<T extends z.ZodRawShape>(shape: T) {
+  return z
+    .strictObject({
+      ...shape,
+      from: Instant.describe('Created at or after (ISO 8601)'),
+      to: Instant.optional().describe('Created before (ISO 8601); default: now'),
+    })
+    .superRefine((value, ctx) => {
+      const { from, to = new Date() } = value as { from: Date; to?: Date };
+      if (from.getTime() >= to.getTime()) {
+        ctx.addIssue({ code: 'custom', path: ['from'], message: 'must be before to' });
+      }
+    });
+}
+
+export const ReplayBody = range({
+  status: z.literal('failed').describe('Which deliveries to send again: failed ones'),
+});
+export type ReplayBody = z.output<typeof ReplayBody>;
+
+export const BackfillBody = range({
+  leadOrderId: z
+    .string()
+    .min(1)
+    .max(100)
+    .optional()
+    .describe('Only leads of this lead order (one of the endpoint’s); default: all it covers'),
+});
+export type BackfillBody = z.output<typeof BackfillBody>;
+
+export const BulkAccepted = z.object({
+  count: z.number().int().describe('Deliveries queued'),
+});
+
+const Timestamp = z.string().describe('ISO 8601');
+
+export const DeliveryView = z.object({
+  id: z.string(),
+  endpointId: z.string(),
+  leadId: z.string(),
+  messageType: z.enum(tuple<MessageType>(MESSAGE_TYPES)),
+  test: z.boolean(),
+  status: z
+    .enum(['pending', 'sending', 'succeeded', 'failed', 'cancelled', 'superseded'])
+    .describe('superseded: a newer lead_update of the lead carried its state, so it was not sent'),
+  attemptCount: z.number().int(),
+  nextAttemptAt: Timestamp.nullable(),
+  lastError: z.string().nullable(),
+  lastHttpStatus: z.number().int().nullable(),
+  supersededBy: z.string().nullable().describe('The delivery that superseded this one'),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});

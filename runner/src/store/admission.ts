@@ -1,0 +1,161 @@
+/**
+ * The statements of a batch claim (worker/admission.ts decides what to claim): the batch's
+ * candidates with everything the decision needs in one read, the endpoints' oldest sendable
+ * deliveries for circuit probes, and the claim itself. Each is one statement for the whole batch.
+ */
+import type { Db, Sql } from '../db/types.js';
+import type { CircuitState } from './flow.js';
+import { toDelivery, type Delivery, type DeliveryRow } from './deliveries.js';
+
+export interface ClaimRequest {
+  deliveryId: string;
+  /** The pg-boss job asking to send it, and its attempt (retryCount). */
+  jobId: string;
+  attempt: number;
+}
+
+export interface Candidate {
+  delivery: Delivery;
+  request: ClaimRequest;
+  enabled: boolean;
+  maxConcurrency: number | null;
+  rateLimitPerSecond: number | null;
+  /** As last committed (unlocked read); locked and re-read when it matters. */
+  circuitState: CircuitState;
+  consecutiveFailures: number;
+  /** An earlier delivery of the same lead to the same endpoint is pending or sending (R4). */
+  blocked: boolean;
+}
+
+/**
+ * Claimable now: pending, or left sending by an earlier attempt of the same job (its worker died)
+ * or by this very attempt (a claim whose commit answer was lost, run again). pg-boss runs one
+ * attempt of a job in one handler only, so neither lets two workers send one delivery.
+ */
+const CLAIMABLE = `(d.status = 'pending' OR (d.status = 'sending' AND d.claim_job_id = c.job_id
+  AND COALESCE(d.claim_attempt, -1) <= c.attempt))`;
+
+const EARLIER_OPEN = `EXISTS (SELECT 1 FROM deliveries o
+  WHERE o.endpoint_id = d.endpoint_id AND o.lead_id = d.lead_id AND NOT o.test
+    AND o.status IN ('pending', 'sending') AND (o.created_at, o.id) < (d.created_at, d.id))`;
+
+function requestValues(requests: readonly ClaimRequest[]): unknown[] {
+  return [
+    requests.map((r) => r.deliveryId),
+    requests.map((r) => r.jobId),
+    requests.map((r) => r.attempt),
+  ];
+}
+
+export const admissionSql = {
+  candidates: (requests: readonly ClaimRequest[]): Sql => ({
+    text: `SELECT d.*, c.job_id AS c_job_id, c.attempt AS c_attempt, e.enabled AS e_enabled,
+        e.max_concurrency AS e_max_concurrency, e.rate_limit_per_second AS e_rate,
+        COALESCE(f.circuit_state, 'closed') AS f_circuit_state,
+        COALESCE(f.consecutive_failures, 0) AS f_failures,
+        (NOT d.test AND ${EARLIER_OPEN}) AS blocked
+      FROM unnest($1::text[], $2::text[], $3::int[]) WITH ORDINALITY AS c(id, job_id, attempt, ord)
+      JOIN deliveries d ON d.id = c.id
+      JOIN endpoints e ON e.id = d.endpoint_id
+      LEFT JOIN endpoint_flow f ON f.endpoint_id = d.endpoint_id
+      WHERE ${CLAIMABLE}
+      ORDER BY d.created_at, d.id, c.ord`,
+    values: requestValues(requests),
+  }),
+  /** Per endpoint, its oldest pending delivery that no earlier one of its lead holds back. */
+  probeTargets: (endpointIds: readonly string[]): Sql => ({
+    text: `SELECT x.endpoint_id, x.id
+      FROM unnest($1::text[]) AS e(id)
+      CROSS JOIN LATERAL (
+        SELECT d.endpoint_id, d.id FROM deliveries d
+        WHERE d.endpoint_id = e.id AND d.status = 'pending' AND NOT d.test AND NOT ${EARLIER_OPEN}
+        ORDER BY d.created_at, d.id LIMIT 1
+      ) x`,
+    values: [endpointIds],
+  }),
+  /** An endpoint's oldest pending deliveries that are due and not held back by their lead. */
+  waiting: (endpointId: string, limit: number): Sql => ({
+    text: `SELECT d.id FROM deliveries d
+      WHERE d.endpoint_id = $1 AND d.status = 'pending' AND NOT d.test
+        AND d.next_attempt_at <= now() AND NOT ${EARLIER_OPEN}
+      ORDER BY d.created_at, d.id LIMIT $2`,
+    values: [endpointId, limit],
+  }),
+  claim: (requests: readonly ClaimRequest[]): Sql => ({
+    text: `UPDATE deliveries d SET status = 'sending', attempt_count = d.attempt_count + 1,
+        claim_job_id = c.job_id, claim_attempt = c.attempt, updated_at = now()
+      FROM unnest($1::text[], $2::text[], $3::int[]) AS c(id, job_id, attempt)
+      WHERE d.id = c.id AND ${CLAIMABLE}
+      RETURNING d.*`,
+    values: requestValues(requests),
+  }),
+};
+
+interface CandidateRow extends DeliveryRow {
+  c_job_id: string;
+  c_attempt: number;
+  e_enabled: boolean;
+  e_max_concurrency: number | null;
+  e_rate: number | null;
+  f_circuit_state: CircuitState;
+  f_failures: number;
+  blocked: boolean;
+}
+
+/** The claimable deliveries of `requests`, oldest first; a delivery asked for twice comes once. */
+export async function loadCandidates(
+  tx: Db,
+  requests: readonly ClaimRequest[],
+): Promise<Candidate[]> {
+  if (requests.length === 0) return [];
+  const { text, values } = admissionSql.candidates(requests);
+  const { rows } = await tx.query<CandidateRow>(text, values);
+  const seen = new Set<string>();
+  const candidates: Candidate[] = [];
+  for (const row of rows) {
+    if (seen.has(row.id)) continue;
+    seen.add(row.id);
+    candidates.push({
+      delivery: toDelivery(row),
+      request: { deliveryId: row.id, jobId: row.c_job_id, attempt: row.c_attempt },
+      enabled: row.e_enabled,
+      maxConcurrency: row.e_max_concurrency,
+      rateLimitPerSecond: row.e_rate === null ? null : Number(row.e_rate),
+      circuitState: row.f_circuit_state,
+      consecutiveFailures: row.f_failures,
+      blocked: row.blocked,
+    });
+  }
+  return candidates;
+}
+
+export async function probeTargets(
+  tx: Db,
+  endpointIds: readonly string[],
+): Promise<Map<string, string>> {
+  if (endpointIds.length === 0) return new Map();
+  const { text, values } = admissionSql.probeTargets(endpointIds);
+  const { rows } = await tx.query<{ endpoint_id: string; id: string }>(text, values);
+  return new Map(rows.map((row) => [row.endpoint_id, row.id]));
+}
+
+export async function waitingDeliveries(
+  db: Db,
+  endpointId: string,
+  limit: number,
+): Promise<string[]> {
+  if (limit <= 0) return [];
+  const { text, values } = admissionSql.waiting(endpointId, limit);
+  const { rows } = await db.query<{ id: string }>(text, values);
+  return rows.map((row) => row.id);
+}
+
+export async function claimRequests(
+  tx: Db,
+  requests: readonly ClaimRequest[],
+): Promise<Map<string, Delivery>> {
+  if (requests.length === 0) return new Map();
+  const { text, values } = admissionSql.claim(requests);
+  const { rows } = await tx.query<DeliveryRow>(text, values);
+  return new Map(rows.map((row) => [row.id, toDelivery(row)]));
+}

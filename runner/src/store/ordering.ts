@@ -1,0 +1,184 @@
+/**
+ * R4 order per endpoint and lead ("pair"): a delivery is sent only when no earlier delivery of its
+ * pair is pending or sending; a pending lead_update with a newer lead_update of its pair is
+ * superseded (never sent). Test deliveries (Send test) take no part.
+ *
+ * A delivery held behind an earlier one keeps no queue job. Whoever ends the earlier one (the
+ * recorder, or a claim that supersedes) calls `handOff` in the same transaction, which queues the
+ * pair's new head. The claim locks the open deliveries of its pairs first (`lockPairs`), and the
+ * recorder's status update locks the row it ends, so a claim and a recorder of one pair never
+ * both miss each other: one waits for the other's commit, then sees its result.
+ */
+import type { Db, Sql } from '../db/types.js';
+import type { DeliveryQueue, EnqueueRequest } from '../queue.js';
+
+export interface Pair {
+  endpointId: string;
+  leadId: string;
+}
+
+export interface Superseded extends Pair {
+  id: string;
+  supersededBy: string;
+}
+
+const PAIRS = `SELECT DISTINCT p.endpoint_id, p.lead_id
+  FROM unnest($1::text[], $2::text[]) AS p(endpoint_id, lead_id)`;
+
+function pairValues(pairs: readonly Pair[]): unknown[] {
+  return [pairs.map((p) => p.endpointId), pairs.map((p) => p.leadId)];
+}
+
+export const orderingSql = {
+  /** Row locks on every open delivery of the pairs of `ids`, in id order (no deadlock between claims). */
+  lockPairs: (ids: readonly string[]): Sql => ({
+    text: `SELECT d.id, d.endpoint_id, d.lead_id FROM deliveries d
+      WHERE (d.endpoint_id, d.lead_id) IN (
+          SELECT endpoint_id, lead_id FROM deliveries WHERE id = ANY ($1::text[]) AND NOT test)
+        AND d.status IN ('pending', 'sending') AND NOT d.test
+      ORDER BY d.id FOR UPDATE`,
+    values: [ids],
+  }),
+  /**
+   * Pending lead_updates older than their pair's newest live (pending, sending or succeeded)
+   * lead_update become superseded by it.
+   */
+  supersede: (pairs: readonly Pair[]): Sql => ({
+    text: `WITH pairs AS (${PAIRS}),
+      latest AS (
+        SELECT DISTINCT ON (d.endpoint_id, d.lead_id) d.endpoint_id, d.lead_id, d.id, d.created_at
+        FROM deliveries d JOIN pairs p ON p.endpoint_id = d.endpoint_id AND p.lead_id = d.lead_id
+        WHERE d.message_type = 'lead_update' AND NOT d.test
+          AND d.status IN ('pending', 'sending', 'succeeded')
+        ORDER BY d.endpoint_id, d.lead_id, d.created_at DESC, d.id DESC
+      )
+      UPDATE deliveries d SET status = 'superseded', superseded_by = l.id, next_attempt_at = NULL,
+        claim_job_id = NULL, claim_attempt = NULL, updated_at = now()
+      FROM latest l
+      WHERE d.endpoint_id = l.endpoint_id AND d.lead_id = l.lead_id
+        AND d.message_type = 'lead_update' AND NOT d.test AND d.status = 'pending'
+        AND (d.created_at, d.id) < (l.created_at, l.id)
+      RETURNING d.id, d.endpoint_id, d.lead_id, d.superseded_by`,
+    values: pairValues(pairs),
+  }),
+  /** The first open delivery of each pair (the only one that may be sent). */
+  heads: (pairs: readonly Pair[]): Sql => ({
+    text: `WITH pairs AS (${PAIRS})
+      SELECT DISTINCT ON (d.endpoint_id, d.lead_id) d.id, d.endpoint_id, d.status, d.next_attempt_at
+      FROM deliveries d JOIN pairs p ON p.endpoint_id = d.endpoint_id AND p.lead_id = d.lead_id
+      WHERE d.status IN ('pending', 'sending') AND NOT d.test
+      ORDER BY d.endpoint_id, d.lead_id, d.created_at, d.id`,
+    values: pairValues(pairs),
+  }),
+  /** The first open delivery of each lead of an endpoint (what a closing circuit releases). */
+  endpointHeads: (endpointId: string): Sql => ({
+    text: `SELECT DISTINCT ON (d.lead_id) d.id, d.endpoint_id, d.status, d.next_attempt_at
+      FROM deliveries d
+      WHERE d.endpoint_id = $1 AND d.status IN ('pending', 'sending') AND NOT d.test
+      ORDER BY d.lead_id, d.created_at, d.id`,
+    values: [endpointId],
+  }),
+};
+
+interface HeadRow {
+  id: string;
+  endpoint_id: string;
+  status: string;
+  next_attempt_at: Date | null;
+}
+
+/** Locks the open deliveries of the pairs of `ids`; returns those pairs. */
+export async function lockPairs(db: Db, ids: readonly string[]): Promise<Pair[]> {
+  if (ids.length === 0) return [];
+  const { text, values } = orderingSql.lockPairs(ids);
+  const { rows } = await db.query<{ endpoint_id: string; lead_id: string }>(text, values);
+  const pairs = new Map<string, Pair>();
+  for (const row of rows) {
+    pairs.set(`${row.endpoint_id}\u0000${row.lead_id}`, {
+      endpointId: row.endpoint_id,
+      leadId: row.lead_id,
+    });
+  }
+  return [...pairs.values()];
+}
+
+export async function supersedeStale(db: Db, pairs: readonly Pair[]): Promise<Superseded[]> {
+  if (pairs.length === 0) return [];
+  const { text, values } = orderingSql.supersede(pairs);
+  const { rows } = await db.query<{
+    id: string;
+    endpoint_id: string;
+    lead_id: string;
+    superseded_by: string;
+  }>(text, values);
+  return rows.map((row) => ({
+    id: row.id,
+    endpointId: row.endpoint_id,
+    leadId: row.lead_id,
+    supersededBy: row.superseded_by,
+  }));
+}
+
+/** Jobs for pending heads: now, or at their next attempt time when that is later. */
+function headJobs(
+  rows: readonly HeadRow[],
+  skip: ReadonlySet<string>,
+  now: Date,
+): EnqueueRequest[] {
+  return rows
+    .filter((row) => row.status === 'pending' && !skip.has(row.id))
+    .map((row) => ({
+      deliveryId: row.id,
+      endpointId: row.endpoint_id,
+      ...(row.next_attempt_at && row.next_attempt_at.getTime() > now.getTime()
+        ? { startAfter: row.next_attempt_at }
+        : {}),
+    }));
+}
+
+/**
+ * Ends a wait: supersedes what became stale in `pairs` and queues each pair's head if it is
+ * pending. `skip`: deliveries the caller queues or claims itself. Run inside the transaction that
+ * ended the earlier delivery. A head that already has a job gets a second one; the claim sends it
+ * once.
+ */
+export async function handOff(
+  tx: Db,
+  queue: Pick<DeliveryQueue, 'enqueueDeliveries'>,
+  pairs: readonly Pair[],
+  options: { skip?: ReadonlySet<string>; now?: Date } = {},
+): Promise<{ superseded: Superseded[]; queued: number }> {
+  if (pairs.length === 0) return { superseded: [], queued: 0 };
+  const superseded = await supersedeStale(tx, pairs);
+  const queued = await queueHeads(tx, queue, pairs, options);
+  return { superseded, queued };
+}
+
+/** Queues each pair's head if it is pending (and not in `skip`). */
+export async function queueHeads(
+  tx: Db,
+  queue: Pick<DeliveryQueue, 'enqueueDeliveries'>,
+  pairs: readonly Pair[],
+  options: { skip?: ReadonlySet<string>; now?: Date } = {},
+): Promise<number> {
+  if (pairs.length === 0) return 0;
+  const { text, values } = orderingSql.heads(pairs);
+  const { rows } = await tx.query<HeadRow>(text, values);
+  const jobs = headJobs(rows, options.skip ?? new Set(), options.now ?? new Date());
+  await queue.enqueueDeliveries(tx, jobs);
+  return jobs.length;
+}
+
+/** Queues the head of every waiting lead of an endpoint (its circuit closed). */
+export async function releaseEndpoint(
+  tx: Db,
+  queue: Pick<DeliveryQueue, 'enqueueDeliveries'>,
+  endpointId: string,
+  now: Date = new Date(),
+): Promise<number> {
+  const { text, values } = orderingSql.endpointHeads(endpointId);
+  const { rows } = await tx.query<HeadRow>(text, values);
+  const jobs = headJobs(rows, new Set(), now);
+  await queue.enqueueDeliveries(tx, jobs);
+  return jobs.length;
+}

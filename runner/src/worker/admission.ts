@@ -1,0 +1,285 @@
+/**
+ * Which deliveries of a fetched batch go out now: one transaction, a fixed number of statements
+ * per batch. In order:
+ *
+ * 1. Probe jobs (circuit breaker) are resolved to their endpoint's oldest sendable delivery.
+ * 2. The open deliveries of the batch's (endpoint, lead) pairs are locked; stale lead_updates of
+ *    those pairs are superseded (R4).
+ * 3. Each candidate is checked: an earlier open message of its lead (R4 order), a disabled
+ *    endpoint and an open circuit hold it without a job (whoever ends that state queues it
+ *    again); the endpoint's maxConcurrency (in-flight deliveries across all workers) and
+ *    rateLimitPerSecond (a token bucket) hold it with a job at the time a slot should be free.
+ * 4. The rest are claimed (pending → sending, attempt counted, claim = job + pg-boss attempt).
+ */
+import type { Db } from '../db/types.js';
+import type { DeliveryQueue, EnqueueRequest } from '../queue.js';
+import {
+  claimRequests,
+  loadCandidates,
+  probeTargets,
+  type Candidate,
+  type ClaimRequest,
+  waitingDeliveries,
+} from '../store/admission.js';
+import type { Delivery } from '../store/deliveries.js';
+import {
+  inFlightCounts,
+  lockFlows,
+  saveFlow,
+  type CircuitState,
+  type EndpointFlow,
+  type LockedFlow,
+} from '../store/flow.js';
+import { lockPairs, queueHeads, supersedeStale } from '../store/ordering.js';
+
+export type { ClaimRequest } from '../store/admission.js';
+
+export interface ProbeRequest {
+  endpointId: string;
+  jobId: string;
+  attempt: number;
+}
+
+export interface AdmissionOptions {
+  /** false: circuits are ignored (CIRCUIT_BREAKER_THRESHOLD=0). */
+  breakerEnabled: boolean;
+  random?: () => number;
+}
+
+export type HoldReason = 'order' | 'disabled' | 'circuit' | 'concurrency' | 'rate';
+
+export interface Admission {
+  /** Claimed, in the order of the requests. */
+  claimed: Delivery[];
+  held: Record<HoldReason, number>;
+  superseded: number;
+  /** Each batch endpoint's circuit as read (unlocked) before the claim. */
+  circuits: Map<string, { circuitState: CircuitState; consecutiveFailures: number }>;
+}
+
+/**
+ * A delivery held by maxConcurrency is looked at again after this (plus up to as much jitter) at
+ * the latest; normally sooner, when a delivery of its endpoint ends and the worker queues the
+ * oldest waiting ones (wakeWaiting).
+ */
+export const CONCURRENCY_RECHECK_MS = 2000;
+
+const OPEN_STATUSES = new Set(['pending', 'sending']);
+
+function groupByEndpoint(candidates: readonly Candidate[]): Map<string, Candidate[]> {
+  const groups = new Map<string, Candidate[]>();
+  for (const candidate of candidates) {
+    const group = groups.get(candidate.delivery.endpointId);
+    if (group) group.push(candidate);
+    else groups.set(candidate.delivery.endpointId, [candidate]);
+  }
+  return groups;
+}
+
+/**
+ * The circuit's word on a group of sendable candidates (oldest first): all of them (closed), only
+ * its probe (half-open), one new probe (open and due, or half-open without a live probe), or none.
+ */
+function circuitGate(flow: LockedFlow, sendable: Candidate[]): Candidate[] {
+  if (flow.circuitState === 'closed') return sendable;
+  const probeAlive =
+    flow.circuitState === 'half_open' &&
+    flow.probeDeliveryId !== null &&
+    flow.probeStatus !== null &&
+    OPEN_STATUSES.has(flow.probeStatus);
+  if (probeAlive) return sendable.filter((c) => c.delivery.id === flow.probeDeliveryId);
+  const due =
+    flow.circuitState === 'half_open' ||
+    (flow.nextProbeAt !== null && flow.nextProbeAt.getTime() <= flow.dbNow.getTime());
+  if (!due || sendable.length === 0) return [];
+  const probe = sendable[0];
+  flow.circuitState = 'half_open';
+  flow.probeDeliveryId = probe.delivery.id;
+  return [probe];
+}
+
+interface Slots {
+  admitted: Candidate[];
+  deferred: Array<{ candidate: Candidate; delayMs: number; reason: 'concurrency' | 'rate' }>;
+}
+
+/** maxConcurrency and the token bucket over a group that passed the circuit. */
+function applyLimits(
+  passing: Candidate[],
+  flow: LockedFlow | undefined,
+  inFlight: number,
+  random: () => number,
+): Slots {
+  const first = passing[0];
+  if (!first || !flow) return { admitted: passing, deferred: [] };
+  const max = first.maxConcurrency;
+  const rate = first.rateLimitPerSecond;
+  let allowed = passing.length;
+  if (max !== null) allowed = Math.min(allowed, Math.max(0, max - inFlight));
+  let tokens = Infinity;
+  if (rate !== null) {
+    const capacity = Math.max(1, rate);
+    const elapsedS =
+      flow.tokensAt === null ? Infinity : (flow.dbNow.getTime() - flow.tokensAt.getTime()) / 1000;
+    tokens = Math.min(capacity, (flow.tokens ?? capacity) + Math.max(0, elapsedS) * rate);
+    allowed = Math.min(allowed, Math.floor(tokens));
+  }
+  const admitted = passing.slice(0, allowed);
+  if (rate !== null) {
+    flow.tokens = tokens - admitted.length;
+    flow.tokensAt = flow.dbNow;
+  }
+  const concurrencyFull = max !== null && inFlight + admitted.length >= max;
+  const deferred = passing.slice(allowed).map((candidate, index) => {
+    // The index-th one waiting gets a token when the bucket has refilled index + 1 of them.
+    const rateDelay = rate === null ? 0 : ((index + 1 - (flow.tokens ?? 0)) / rate) * 1000;
+    const concurrencyDelay = concurrencyFull ? CONCURRENCY_RECHECK_MS * (1 + random()) : 0;
+    return {
+      candidate,
+      delayMs: Math.max(50, Math.ceil(Math.max(rateDelay, concurrencyDelay))),
+      reason: rateDelay >= concurrencyDelay ? ('rate' as const) : ('concurrency' as const),
+    };
+  });
+  return { admitted, deferred };
+}
+
+/** Adds probe jobs' targets to the requests (a probe with nothing to send does nothing). */
+async function resolveProbes(
+  tx: Db,
+  requests: readonly ClaimRequest[],
+  probes: readonly ProbeRequest[],
+): Promise<ClaimRequest[]> {
+  if (probes.length === 0) return [...requests];
+  const targets = await probeTargets(tx, [...new Set(probes.map((p) => p.endpointId))]);
+  const resolved = [...requests];
+  for (const probe of probes) {
+    const deliveryId = targets.get(probe.endpointId);
+    if (deliveryId) resolved.push({ deliveryId, jobId: probe.jobId, attempt: probe.attempt });
+  }
+  return resolved;
+}
+
+/**
+ * `freed` deliveries of a maxConcurrency endpoint ended: queue as many of its oldest waiting
+ * deliveries now instead of at their recheck time. A second job for one delivery is harmless.
+ */
+export async function wakeWaiting(
+  db: Db,
+  queue: Pick<DeliveryQueue, 'enqueueDeliveries'>,
+  endpointId: string,
+  freed: number,
+): Promise<number> {
+  const ids = await waitingDeliveries(db, endpointId, freed);
+  await db.transaction((tx) =>
+    queue.enqueueDeliveries(
+      tx,
+      ids.map((deliveryId) => ({ deliveryId, endpointId })),
+    ),
+  );
+  return ids.length;
+}
+
+export async function admitBatch(
+  db: Db,
+  queue: Pick<DeliveryQueue, 'enqueueDeliveries'>,
+  requests: readonly ClaimRequest[],
+  probes: readonly ProbeRequest[],
+  options: AdmissionOptions,
+): Promise<Admission> {
+  const random = options.random ?? Math.random;
+  return db.transaction(async (tx) => {
+    const all = await resolveProbes(tx, requests, probes);
+    const held: Record<HoldReason, number> = {
+      order: 0,
+      disabled: 0,
+      circuit: 0,
+      concurrency: 0,
+      rate: 0,
+    };
+    if (all.length === 0) return { claimed: [], held, superseded: 0, circuits: new Map() };
+
+    const pairs = await lockPairs(
+      tx,
+      all.map((r) => r.deliveryId),
+    );
+    const superseded = await supersedeStale(tx, pairs);
+    const candidates = await loadCandidates(tx, all);
+    const circuits: Admission['circuits'] = new Map(
+      candidates.map((c) => [
+        c.delivery.endpointId,
+        { circuitState: c.circuitState, consecutiveFailures: c.consecutiveFailures },
+      ]),
+    );
+
+    const groups = groupByEndpoint(candidates);
+    const sendable = new Map<string, Candidate[]>();
+    for (const [endpointId, group] of groups) {
+      const ok = group.filter((c) => {
+        if (c.blocked) held.order += 1;
+        else if (!c.enabled && !c.delivery.test) held.disabled += 1;
+        else return true;
+        return false;
+      });
+      if (ok.length > 0) sendable.set(endpointId, ok);
+    }
+
+    const gated = [...sendable].filter(([, group]) => {
+      const c = group[0];
+      return (
+        c.maxConcurrency !== null ||
+        c.rateLimitPerSecond !== null ||
+        (options.breakerEnabled && c.circuitState !== 'closed')
+      );
+    });
+    const flows = await lockFlows(tx, gated.map(([id]) => id).sort());
+    const inFlight = await inFlightCounts(
+      tx,
+      gated.filter(([, group]) => group[0].maxConcurrency !== null).map(([id]) => id),
+    );
+
+    const admitted: ClaimRequest[] = [];
+    const requeue: EnqueueRequest[] = [];
+    const dirty: EndpointFlow[] = [];
+    for (const [endpointId, group] of sendable) {
+      const flow = flows.get(endpointId);
+      let passing = group;
+      if (flow && options.breakerEnabled) {
+        const before = `${flow.circuitState}:${flow.probeDeliveryId}`;
+        passing = circuitGate(flow, group);
+        held.circuit += group.length - passing.length;
+        if (`${flow.circuitState}:${flow.probeDeliveryId}` !== before) dirty.push(flow);
+      }
+      const tokensBefore = flow?.tokens;
+      const slots = applyLimits(passing, flow, inFlight.get(endpointId) ?? 0, random);
+      if (flow && flow.tokens !== tokensBefore && !dirty.includes(flow)) dirty.push(flow);
+      admitted.push(...slots.admitted.map((c) => c.request));
+      for (const { candidate, delayMs, reason } of slots.deferred) {
+        held[reason] += 1;
+        requeue.push({
+          deliveryId: candidate.delivery.id,
+          endpointId,
+          startAfter: new Date(Date.now() + delayMs),
+        });
+      }
+    }
+
+    const claimed = await claimRequests(tx, admitted);
+    for (const flow of dirty) await saveFlow(tx, flow);
+    await queue.enqueueDeliveries(tx, requeue);
+    if (superseded.length > 0) {
+      // The superseded ones may have held their pair's new head back: queue it.
+      await queueHeads(tx, queue, superseded, {
+        skip: new Set(candidates.map((c) => c.delivery.id)),
+      });
+    }
+    const order = new Map(all.map((r, index) => [r.deliveryId, index]));
+    return {
+      claimed: [...claimed.values()].sort(
+        (a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0),
+      ),
+      held,
+      superseded: superseded.length,
+      circuits,
+    };
+  });
+}

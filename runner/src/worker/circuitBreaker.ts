@@ -1,0 +1,179 @@
+/**
+ * The circuit breaker per endpoint. After `threshold` consecutive failed attempts (of the causes
+ * core's classify names: dns, connect, tls, timeout, http_3xx/4xx/5xx, network) the circuit opens:
+ * nothing of the endpoint is claimed and nothing is dropped (its deliveries stay pending and no
+ * attempt is counted). At `nextProbeAt` a probe job lets one delivery through (half-open). Its
+ * success closes the circuit and queues every waiting lead again; its failure re-opens it with
+ * twice the cool-down (capped at 1 h).
+ *
+ * Counting happens once per dispatched group (not per delivery), on the endpoint's flow row, in
+ * the order the attempts ended. Attempts already in flight when the circuit opened do not count.
+ * Workflow errors (our side) and Send tests never count.
+ */
+import type { Logger } from 'pino';
+
+import { withDbRetry } from '../db/retry.js';
+import type { Db } from '../db/types.js';
+import type { DeliveryQueue } from '../queue.js';
+import { lockFlows, saveFlow, type EndpointFlow } from '../store/flow.js';
+import { releaseEndpoint } from '../store/ordering.js';
+
+export const BREAKER_CAUSES: ReadonlySet<string> = new Set([
+  'dns',
+  'connect',
+  'tls',
+  'timeout',
+  'http_3xx',
+  'http_4xx',
+  'http_5xx',
+  'network',
+]);
+
+export const MAX_COOLDOWN_MS = 60 * 60 * 1000;
+
+export interface BreakerSettings {
+  /** 0: the breaker is off (circuits close on the next success and never open). */
+  threshold: number;
+  cooldownMs: number;
+}
+
+export interface CircuitOutcome {
+  deliveryId: string;
+  success: boolean;
+  cause: string | null;
+  error: string | null;
+  /** When the attempt ended (ms since epoch): outcomes are counted in this order. */
+  endedAt: number;
+}
+
+export interface CircuitChange {
+  flow: EndpointFlow;
+  opened: boolean;
+  closed: boolean;
+}
+
+export function cooldownMs(baseMs: number, reopenCount: number): number {
+  return Math.min(MAX_COOLDOWN_MS, baseMs * 2 ** Math.min(reopenCount, 20));
+}
+
+function open(flow: EndpointFlow, settings: BreakerSettings, now: Date): void {
+  flow.circuitState = 'open';
+  flow.openedAt = now;
+  flow.nextProbeAt = new Date(now.getTime() + cooldownMs(settings.cooldownMs, flow.reopenCount));
+  flow.probeDeliveryId = null;
+}
+
+function close(flow: EndpointFlow): void {
+  flow.circuitState = 'closed';
+  flow.consecutiveFailures = 0;
+  flow.reopenCount = 0;
+  flow.openedAt = null;
+  flow.nextProbeAt = null;
+  flow.probeDeliveryId = null;
+  flow.lastCause = null;
+  flow.lastError = null;
+}
+
+/** Pure: the circuit after `outcomes` (any order; sorted by end time here). */
+export function nextCircuit(
+  current: EndpointFlow,
+  outcomes: readonly CircuitOutcome[],
+  settings: BreakerSettings,
+  now: Date,
+): CircuitChange {
+  const flow: EndpointFlow = { ...current };
+  const wasClosed = flow.circuitState === 'closed';
+  let opened = false;
+  for (const outcome of [...outcomes].sort((a, b) => a.endedAt - b.endedAt)) {
+    const counted = !outcome.success && outcome.cause !== null && BREAKER_CAUSES.has(outcome.cause);
+    if (settings.threshold === 0) {
+      if (outcome.success && flow.circuitState !== 'closed') close(flow);
+      continue;
+    }
+    if (flow.circuitState === 'closed') {
+      if (outcome.success) {
+        flow.consecutiveFailures = 0;
+        flow.lastCause = null;
+        flow.lastError = null;
+      } else if (counted) {
+        flow.consecutiveFailures += 1;
+        flow.lastCause = outcome.cause;
+        flow.lastError = outcome.error;
+        if (flow.consecutiveFailures >= settings.threshold) {
+          flow.reopenCount = 0;
+          open(flow, settings, now);
+          opened = true;
+        }
+      }
+    } else if (flow.circuitState === 'half_open' && outcome.deliveryId === flow.probeDeliveryId) {
+      if (outcome.success) {
+        close(flow);
+      } else {
+        // Any failure of the probe re-opens, a workflow error too: the probe must resolve.
+        flow.consecutiveFailures += 1;
+        if (counted) {
+          flow.lastCause = outcome.cause;
+          flow.lastError = outcome.error;
+        }
+        flow.reopenCount += 1;
+        open(flow, settings, now);
+        opened = true;
+      }
+    }
+    // Open (or half-open, not the probe): attempts that were already in flight; not counted.
+  }
+  return { flow, opened, closed: !wasClosed && flow.circuitState === 'closed' };
+}
+
+/** Nothing to write: all succeeded on a circuit known closed without failures. */
+export function circuitUnchanged(
+  known: Pick<EndpointFlow, 'circuitState' | 'consecutiveFailures'> | null,
+  outcomes: readonly CircuitOutcome[],
+): boolean {
+  const knownClean = !known || (known.circuitState === 'closed' && known.consecutiveFailures === 0);
+  return knownClean && outcomes.every((o) => o.success);
+}
+
+/**
+ * Counts a dispatched group's outcomes on its endpoint's circuit, in one transaction: opening
+ * queues the probe job (at nextProbeAt), closing queues the endpoint's waiting leads.
+ */
+export async function recordCircuitOutcomes(
+  db: Db,
+  queue: Pick<DeliveryQueue, 'enqueueDeliveries'>,
+  endpointId: string,
+  outcomes: readonly CircuitOutcome[],
+  settings: BreakerSettings,
+  logger?: Logger,
+): Promise<CircuitChange | null> {
+  if (outcomes.length === 0) return null;
+  const change = await withDbRetry(() =>
+    db.transaction(async (tx) => {
+      const locked = (await lockFlows(tx, [endpointId])).get(endpointId);
+      if (!locked) return null; // the endpoint was deleted
+      const result = nextCircuit(locked, outcomes, settings, locked.dbNow);
+      await saveFlow(tx, result.flow);
+      if (result.opened && result.flow.nextProbeAt) {
+        await queue.enqueueDeliveries(tx, [
+          { deliveryId: '', endpointId, probe: true, startAfter: result.flow.nextProbeAt },
+        ]);
+      }
+      if (result.closed) await releaseEndpoint(tx, queue, endpointId, locked.dbNow);
+      return result;
+    }),
+  );
+  if (change?.opened) {
+    logger?.warn(
+      {
+        endpointId,
+        cause: change.flow.lastCause,
+        consecutiveFailures: change.flow.consecutiveFailures,
+        nextProbeAt: change.flow.nextProbeAt,
+      },
+      'circuit open: deliveries to this endpoint are paused until a probe succeeds',
+    );
+  } else if (change?.closed) {
+    logger?.info({ endpointId }, 'circuit closed: deliveries to this endpoint resume');
+  }
+  return change;
+}

@@ -1,0 +1,326 @@
+/**
+ * A deterministic generator of bad API requests, driven by the app's own route table and zod
+ * schemas, so every route (and any added later) gets them: wrong or missing keys, unknown and
+ * malformed ids, bad query values and cursors, bodies with wrong types, missing or unknown fields,
+ * `__proto__` keys, huge strings, unicode and NUL junk, deep nesting, invalid JSON, wrong content
+ * types and charsets, oversized bodies, wrong methods and unknown paths. Each request is bad by
+ * construction: a body or query mutation is kept only when the route's own schema refuses it, or
+ * when it names something that does not exist.
+ */
+import type { AnyRoute } from '../../src/api/route.js';
+
+/** mulberry32: a small seeded PRNG, the same sequence for the same seed. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface BadRequest {
+  kind: string;
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: string | Buffer;
+}
+
+export interface BadRequestContext {
+  sellerKey: string;
+  providerKey: string;
+  /** An endpoint of the seller: routes on it get bad bodies and queries, never good ones. */
+  endpointId: string;
+  /** Bodies the route's schema accepts (references in them must not exist). */
+  sampleBodies: Record<string, object>;
+}
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+const ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-';
+const UNICODE_JUNK = [
+  '\u0000',
+  'a\u0000b',
+  '\ud800',
+  '\udfff\ud800',
+  '\u202e\u200b\ufeff',
+  '💥🔥'.repeat(40),
+  'ﷺ'.repeat(300),
+  'é'.repeat(5000),
+  '\r\n\t',
+];
+const BAD_IDS = [
+  'x'.repeat(101),
+  'y'.repeat(5000),
+  '%00',
+  '%E0%A4%A',
+  '%',
+  '..%2F..%2Fetc%2Fpasswd',
+  "'%20OR%20'1'%3D'1",
+  '%F0%9F%92%A5',
+  '%C0%AF',
+  '%u0000',
+];
+const INVALID_JSON = [
+  '{',
+  '{"a":}',
+  "{'a':1}",
+  '{"a":1,}',
+  '[1,2',
+  'undefined',
+  'NaN',
+  '{"a":1}garbage',
+  '{"a":"\\x"}',
+  '"unterminated',
+  '{"a":1}{"b":2}',
+];
+const WRONG_TYPES = [
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'application/xml',
+  'multipart/form-data; boundary=xyz',
+  'application/octet-stream',
+];
+
+export function createBadRequestGenerator(
+  routes: readonly AnyRoute[],
+  context: BadRequestContext,
+  seed: number,
+) {
+  const random = seededRandom(seed);
+  const int = (n: number) => Math.floor(random() * n);
+  const pick = <T>(items: readonly T[]): T => items[int(items.length)];
+  const word = (min: number, max: number) =>
+    Array.from({ length: min + int(max - min + 1) }, () => pick([...ALPHABET])).join('');
+  const key = (route: AnyRoute) => `${route.method.toUpperCase()} ${route.path}`;
+  const isPrivate = (route: AnyRoute) => route.auth !== 'none';
+  const goodAuth = (route: AnyRoute) =>
+    `Bearer ${route.auth === 'provider' ? context.providerKey : context.sellerKey}`;
+  const junkId = () => pick(['ep_', 'msg_', 'lead_', '', 'sel_']) + word(1, 60);
+  /** The route's own id when it is the seller's endpoint, else one that does not exist. */
+  const idFor = (route: AnyRoute, real: boolean) =>
+    real && route.path.startsWith('/v1/endpoints/:id') ? context.endpointId : junkId();
+  const pathOf = (route: AnyRoute, id: string) => route.path.replace(':id', id);
+  const json = (route: AnyRoute, path: string, body: string, type = 'application/json') => ({
+    method: route.method.toUpperCase(),
+    path,
+    headers: { authorization: goodAuth(route), 'content-type': type },
+    body,
+  });
+
+  function wrongValue(current: Json): Json {
+    const deep = (depth: number): Json => (depth === 0 ? 'bottom' : { a: deep(depth - 1) });
+    const choices: Json[] = [
+      12345,
+      -1.5e308,
+      true,
+      {},
+      [],
+      ['a', 1, null],
+      { $gt: '' },
+      deep(200),
+      'x'.repeat(10_001 + int(200_000)),
+      pick(UNICODE_JUNK),
+      null,
+    ];
+    return pick(choices.filter((value) => typeof value !== typeof current || value === null));
+  }
+
+  /** A body text the route's schema refuses, from its sample. */
+  function badBodyText(route: AnyRoute): string {
+    const base = (context.sampleBodies[key(route)] ?? {}) as Record<string, Json>;
+    for (let tries = 0; tries < 50; tries += 1) {
+      const body: Record<string, Json> = { ...base };
+      const keys = Object.keys(body);
+      const mutation = int(6);
+      let text: string;
+      if (mutation === 0 && keys.length > 0) {
+        body[pick(keys)] = wrongValue(body[pick(keys)]);
+        text = JSON.stringify(body);
+      } else if (mutation === 1 && keys.length > 0) {
+        delete body[pick(keys)];
+        text = JSON.stringify(body);
+      } else if (mutation === 2) {
+        const extra = pick(['__proto__', 'constructor', 'prototype', '', word(1, 300), 'ünï']);
+        const value = JSON.stringify(pick<Json>([{ polluted: true }, 'x', 1, [null]]));
+        const rest = JSON.stringify(body).slice(1);
+        text = `{${JSON.stringify(extra)}:${value}${rest === '}' ? '}' : `,${rest}`}`;
+      } else if (mutation === 3) {
+        text = JSON.stringify(pick<Json>([[], [base], 'string', 42, null, true]));
+      } else if (mutation === 4 && keys.length > 0) {
+        body[pick(keys)] = pick(UNICODE_JUNK);
+        text = JSON.stringify(body);
+      } else {
+        text = `${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}`;
+      }
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        return text; // not JSON at all (or too deep): bad
+      }
+      if (route.body && !route.body.safeParse(parsed).success) return text;
+      // NUL in any string is refused by the API even where the schema allows the text.
+      if (text.includes('\\u0000')) return text;
+    }
+    return '{"this body":"is refused by strict schemas"}';
+  }
+
+  function badQuery(route: AnyRoute): string | null {
+    const schema = route.query;
+    if (!schema) return null;
+    for (let tries = 0; tries < 50; tries += 1) {
+      const name = pick(['limit', 'status', 'cursor']);
+      const value = pick([
+        '0',
+        '-1',
+        'abc',
+        '1e999',
+        '201',
+        '1.5',
+        ' ',
+        'bogus',
+        word(501, 600),
+        '%E0%A4%A',
+        '%00',
+      ]);
+      const query = { [name]: decodeSafe(value) };
+      if (!schema.safeParse(query).success) return `${name}=${value}`;
+      if (name === 'cursor') return `cursor=${encodeURIComponent(word(1, 200))}`;
+    }
+    return 'status=a&status=b';
+  }
+
+  function decodeSafe(text: string): string {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      return text;
+    }
+  }
+
+  const generators: Array<(route: AnyRoute) => BadRequest | null> = [
+    // Missing, malformed, unknown or wrong-kind keys.
+    (route) => {
+      if (!isPrivate(route)) return null;
+      const authorization = pick([
+        null,
+        'Bearer',
+        'Bearer ',
+        `Bearer ${word(5, 80)}`,
+        `Basic ${Buffer.from('a:b').toString('base64')}`,
+        `bearer  ${context.sellerKey}x`,
+        route.auth === 'seller' ? `Bearer ${context.providerKey}` : `Bearer ${context.sellerKey}`,
+        `Bearer ${'k'.repeat(10_000)}`,
+      ]);
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (authorization !== null) headers.authorization = authorization;
+      const body = route.body ? JSON.stringify(context.sampleBodies[key(route)] ?? {}) : undefined;
+      return {
+        kind: 'auth',
+        method: route.method.toUpperCase(),
+        path: pathOf(route, idFor(route, true)),
+        headers,
+        body,
+      };
+    },
+    // Ids that do not exist, are too long or are not even decodable.
+    (route) => {
+      if (!route.path.includes(':id')) return null;
+      const id = random() < 0.5 ? junkId() : pick(BAD_IDS);
+      const body = route.body
+        ? random() < 0.5
+          ? JSON.stringify(context.sampleBodies[key(route)] ?? {})
+          : badBodyText(route)
+        : undefined;
+      return { ...json(route, pathOf(route, id), body ?? ''), kind: 'id', body };
+    },
+    // Query values the schema refuses, and cursors the API never returned.
+    (route) => {
+      const query = badQuery(route);
+      if (query === null) return null;
+      return {
+        kind: 'query',
+        method: route.method.toUpperCase(),
+        path: `${pathOf(route, idFor(route, true))}?${query}`,
+        headers: { authorization: goodAuth(route) },
+      };
+    },
+    // Bodies the schema refuses (on the seller's own endpoint where the route has one).
+    (route) => {
+      if (!route.body) return null;
+      return {
+        ...json(route, pathOf(route, idFor(route, true)), badBodyText(route)),
+        kind: 'body',
+      };
+    },
+    // Bytes the JSON parser refuses: any route, before routing.
+    (route) => {
+      const variant = int(5);
+      const path = pathOf(route, idFor(route, !!route.body));
+      if (variant === 0) return { ...json(route, path, pick(INVALID_JSON)), kind: 'invalid-json' };
+      if (variant === 1) {
+        const big = `{"name":"${'x'.repeat(1_100_000)}"}`;
+        return { ...json(route, path, big), kind: 'oversized' };
+      }
+      if (variant === 2) {
+        // Not UTF-8/16/32 (JSON's own), or a utf- name that does not exist.
+        const type = `application/json; charset=${pick(['koi8-r', 'iso-8859-1', 'shift_jis', 'utf-xyz'])}`;
+        return { ...json(route, path, '{}', type), kind: 'charset' };
+      }
+      if (variant === 3) {
+        const request = json(route, path, '');
+        return {
+          ...request,
+          kind: 'encoding',
+          headers: {
+            ...request.headers,
+            'content-encoding': pick(['gzip', 'deflate', 'x-zip', 'compress']),
+          },
+          body: Buffer.from(word(10, 200)),
+        };
+      }
+      if (!route.body) return null;
+      const type = pick(WRONG_TYPES);
+      return {
+        ...json(route, path, JSON.stringify(context.sampleBodies[key(route)] ?? {}), type),
+        kind: 'content-type',
+      };
+    },
+    // A method the path does not have, or a path that does not exist.
+    (route) => {
+      const methods = routes.filter((r) => r.path === route.path).map((r) => r.method);
+      const other = ['get', 'post', 'patch', 'delete', 'put'].filter(
+        (m) => !methods.includes(m as never),
+      );
+      if (random() < 0.5 && other.length > 0) {
+        const method = pick(other).toUpperCase();
+        return {
+          kind: 'method',
+          method,
+          path: pathOf(route, junkId()),
+          headers: { authorization: goodAuth(route), 'content-type': 'application/json' },
+          body: method === 'GET' ? undefined : '{}',
+        };
+      }
+      const path = pick([
+        `${pathOf(route, junkId())}/${word(1, 10)}`,
+        `/v2${route.path.replace(':id', 'x')}`,
+        `/v1/${word(1, 20)}`,
+        '/v1/endpoints/%E0%A4%A/nope',
+      ]);
+      return { kind: 'path', method: 'GET', path, headers: { authorization: goodAuth(route) } };
+    },
+  ];
+
+  return function next(): BadRequest {
+    for (;;) {
+      const route = pick(routes);
+      const made = pick(generators)(route);
+      if (made) return made;
+    }
+  };
+}
