@@ -225,7 +225,9 @@ async function historyQuery({ databaseUrl, receiver, rows, runs = 300 }) {
     return { p50: lib.percentile(samples, 50), p99: lib.percentile(samples, 99) };
   };
   const newest = await time(attemptSql.history({ sellerId: seller.id, endpointId, limit: 50 }));
-  const failures = await time(attemptSql.history({ sellerId: seller.id, endpointId, status: 'failure', limit: 50 }));
+  const failures = await time(
+    attemptSql.history({ sellerId: seller.id, endpointId, status: 'failure', limit: 50 }),
+  );
   await db.end();
   return { newest, failures, seller, endpointId };
 }
