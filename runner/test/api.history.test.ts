@@ -1,6 +1,6 @@
 /** R6 history (keyset pagination) and R5 resend. */
 import { newId } from '../src/ids.js';
-import { insertAttempt, type Attempt } from '../src/store/attempts.js';
+import { insertAttempts, type Attempt } from '../src/store/attempts.js';
 import { createTestApp, expectErrorShape, type TestApp } from './helpers/app.js';
 import { countJobs } from './helpers/db.js';
 
@@ -46,13 +46,11 @@ beforeAll(async () => {
       requestHeaders: { 'content-type': 'application/json', 'x-api-key': '••••1234' },
     };
     inserted.push(attempt);
-    await insertAttempt(t.testDb.db, attempt);
   }
-  await insertAttempt(t.testDb.db, {
-    ...inserted[0],
-    id: newId('attempt'),
-    endpointId: otherEndpointId,
-  });
+  await insertAttempts(t.testDb.db, [
+    ...inserted,
+    { ...inserted[0], id: newId('attempt'), endpointId: otherEndpointId },
+  ]);
 });
 afterAll(() => t.close());
 

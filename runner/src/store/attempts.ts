@@ -108,28 +108,44 @@ export function decodeCursor(text: string): Cursor {
 }
 
 export const attemptSql = {
-  insert: (attempt: Attempt): Sql => ({
+  /** Many attempts in one statement (a worker records a whole endpoint group at once). */
+  insertMany: (attempts: readonly Attempt[]): Sql => ({
     text: `INSERT INTO attempts (id, delivery_id, seller_id, endpoint_id, lead_id, message_type,
         test, attempt, started_at, duration_ms, status, http_status, error, response_excerpt,
         request_headers)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb)`,
+      SELECT x.id, x.delivery_id, x.seller_id, x.endpoint_id, x.lead_id, x.message_type, x.test,
+        x.attempt, x.started_at, x.duration_ms, x.status, x.http_status, x.error,
+        x.response_excerpt, COALESCE(x.request_headers, '{}'::jsonb)
+      FROM jsonb_to_recordset($1::jsonb) AS x(id text, delivery_id text, seller_id text,
+        endpoint_id text, lead_id text, message_type text, test boolean, attempt int,
+        started_at timestamptz, duration_ms int, status text, http_status int, error text,
+        response_excerpt text, request_headers jsonb)`,
     values: [
-      attempt.id,
-      attempt.deliveryId,
-      attempt.sellerId,
-      attempt.endpointId,
-      attempt.leadId,
-      attempt.messageType,
-      attempt.test,
-      attempt.attempt,
-      attempt.startedAt,
-      Math.max(0, Math.round(attempt.durationMs)),
-      attempt.status,
-      attempt.httpStatus,
-      attempt.error,
-      attempt.responseExcerpt,
-      JSON.stringify(attempt.requestHeaders ?? {}),
+      JSON.stringify(
+        attempts.map((attempt) => ({
+          id: attempt.id,
+          delivery_id: attempt.deliveryId,
+          seller_id: attempt.sellerId,
+          endpoint_id: attempt.endpointId,
+          lead_id: attempt.leadId,
+          message_type: attempt.messageType,
+          test: attempt.test,
+          attempt: attempt.attempt,
+          started_at: attempt.startedAt.toISOString(),
+          duration_ms: Math.max(0, Math.round(attempt.durationMs)),
+          status: attempt.status,
+          http_status: attempt.httpStatus,
+          error: attempt.error,
+          response_excerpt: attempt.responseExcerpt,
+          request_headers: attempt.requestHeaders ?? {},
+        })),
+      ),
     ],
+  }),
+  /** Which of `ids` are already written (a retried transaction whose commit answer was lost). */
+  existing: (ids: readonly string[]): Sql => ({
+    text: 'SELECT id FROM attempts WHERE id = ANY ($1::text[])',
+    values: [ids],
   }),
   /**
    * One text per filter combination, so each uses its index with no OR-NULL tricks. Scoped to
@@ -188,9 +204,16 @@ function toAttempt(row: AttemptRow): Attempt {
   };
 }
 
-export async function insertAttempt(db: Db, attempt: Attempt): Promise<void> {
-  const { text, values } = attemptSql.insert(attempt);
+export async function insertAttempts(db: Db, attempts: readonly Attempt[]): Promise<void> {
+  if (attempts.length === 0) return;
+  const { text, values } = attemptSql.insertMany(attempts);
   await db.query(text, values);
+}
+
+export async function existingAttemptIds(db: Db, ids: readonly string[]): Promise<Set<string>> {
+  const { text, values } = attemptSql.existing(ids);
+  const { rows } = await db.query<{ id: string }>(text, values);
+  return new Set(rows.map((row) => row.id));
 }
 
 /** One page of an endpoint's history, newest first. Throws InvalidCursorError for a bad cursor. */

@@ -10,58 +10,67 @@ import type { AttemptOutcome, Delivery, DeliveryStatus } from './deliveries.js';
 export type Settlement =
   { status: 'succeeded' } | { status: 'failed' } | { status: 'pending'; nextAttemptAt: Date };
 
+export interface SettleRequest {
+  delivery: Delivery;
+  settlement: Settlement;
+  outcome: AttemptOutcome;
+}
+
 export const settleSql = {
-  settle: (delivery: Delivery, settlement: Settlement, outcome: AttemptOutcome): Sql => ({
-    text: `UPDATE deliveries SET status = $2, next_attempt_at = $3,
-        claim_job_id = CASE WHEN $2 = 'pending' THEN NULL ELSE claim_job_id END,
-        claim_attempt = CASE WHEN $2 = 'pending' THEN NULL ELSE claim_attempt END,
-        last_http_status = $6, last_error = $7, payload = COALESCE(payload, $8),
-        content_type = COALESCE(content_type, $9), updated_at = now()
-      WHERE id = $1 AND status = 'sending' AND claim_job_id IS NOT DISTINCT FROM $4
-        AND claim_attempt IS NOT DISTINCT FROM $5::int
-      RETURNING id`,
+  /** Settles many deliveries in one statement; each row fenced by its own claim. */
+  settleMany: (requests: readonly SettleRequest[]): Sql => ({
+    text: `UPDATE deliveries d SET status = x.status, next_attempt_at = x.next_attempt_at,
+        claim_job_id = CASE WHEN x.status = 'pending' THEN NULL ELSE d.claim_job_id END,
+        claim_attempt = CASE WHEN x.status = 'pending' THEN NULL ELSE d.claim_attempt END,
+        last_http_status = x.http_status, last_error = x.error,
+        payload = COALESCE(d.payload, x.payload), content_type = COALESCE(d.content_type, x.content_type),
+        updated_at = now()
+      FROM jsonb_to_recordset($1::jsonb) AS x(id text, status text, next_attempt_at timestamptz,
+        claim_job_id text, claim_attempt int, http_status int, error text, payload text,
+        content_type text)
+      WHERE d.id = x.id AND d.status = 'sending'
+        AND d.claim_job_id IS NOT DISTINCT FROM x.claim_job_id
+        AND d.claim_attempt IS NOT DISTINCT FROM x.claim_attempt
+      RETURNING d.id`,
     values: [
-      delivery.id,
-      settlement.status,
-      settlement.status === 'pending' ? settlement.nextAttemptAt : null,
-      delivery.claimJobId,
-      delivery.claimAttempt,
-      outcome.httpStatus ?? null,
-      outcome.error ?? null,
-      outcome.payload ?? null,
-      outcome.contentType ?? null,
+      JSON.stringify(
+        requests.map(({ delivery, settlement, outcome }) => ({
+          id: delivery.id,
+          status: settlement.status,
+          next_attempt_at:
+            settlement.status === 'pending' ? settlement.nextAttemptAt.toISOString() : null,
+          claim_job_id: delivery.claimJobId,
+          claim_attempt: delivery.claimAttempt,
+          http_status: outcome.httpStatus ?? null,
+          error: outcome.error ?? null,
+          payload: outcome.payload ?? null,
+          content_type: outcome.contentType ?? null,
+        })),
+      ),
     ],
   }),
-  status: (id: string): Sql => ({
-    text: 'SELECT status FROM deliveries WHERE id = $1',
-    values: [id],
-  }),
-  attemptExists: (attemptId: string): Sql => ({
-    text: 'SELECT 1 FROM attempts WHERE id = $1',
-    values: [attemptId],
+  statuses: (ids: readonly string[]): Sql => ({
+    text: 'SELECT id, status FROM deliveries WHERE id = ANY ($1::text[])',
+    values: [ids],
   }),
 };
 
-/** False when the claim is no longer this attempt's (nothing changed). */
-export async function settleDelivery(
+/** The ids whose claim was still the caller's (the others changed nothing). */
+export async function settleDeliveries(
   tx: Db,
-  delivery: Delivery,
-  settlement: Settlement,
-  outcome: AttemptOutcome,
-): Promise<boolean> {
-  const { text, values } = settleSql.settle(delivery, settlement, outcome);
-  const { rows } = await tx.query(text, values);
-  return rows.length > 0;
+  requests: readonly SettleRequest[],
+): Promise<Set<string>> {
+  if (requests.length === 0) return new Set();
+  const { text, values } = settleSql.settleMany(requests);
+  const { rows } = await tx.query<{ id: string }>(text, values);
+  return new Set(rows.map((row) => row.id));
 }
 
-export async function deliveryStatus(db: Db, id: string): Promise<DeliveryStatus | null> {
-  const { text, values } = settleSql.status(id);
-  const { rows } = await db.query<{ status: DeliveryStatus }>(text, values);
-  return rows[0]?.status ?? null;
-}
-
-export async function attemptExists(db: Db, attemptId: string): Promise<boolean> {
-  const { text, values } = settleSql.attemptExists(attemptId);
-  const { rows } = await db.query(text, values);
-  return rows.length > 0;
+export async function deliveryStatuses(
+  db: Db,
+  ids: readonly string[],
+): Promise<Map<string, DeliveryStatus>> {
+  const { text, values } = settleSql.statuses(ids);
+  const { rows } = await db.query<{ id: string; status: DeliveryStatus }>(text, values);
+  return new Map(rows.map((row) => [row.id, row.status]));
 }

@@ -16,7 +16,7 @@ import {
 } from './admission.js';
 import { circuitUnchanged, recordCircuitOutcomes, type CircuitOutcome } from './circuitBreaker.js';
 import { dispatchToEndpoint, type AttemptReport } from './dispatcher.js';
-import { recordAttempt } from './recorder.js';
+import { recordAttempts } from './recorder.js';
 import { signingSecretsOf } from './signingSecrets.js';
 
 export interface WorkerDeps {
@@ -87,29 +87,40 @@ export async function processBatch(deps: WorkerDeps, jobs: readonly Job[]): Prom
 
   // Every group runs to its end even when another fails, so a failed batch (retried by pg-boss,
   // which may take these deliveries over) never overlaps attempts still in flight.
-  const results = await Promise.allSettled(
+  const settled = await Promise.allSettled(
     [...groups].map(async ([endpointId, deliveries]) => {
       const endpoint = endpoints.get(endpointId);
       const reports = endpoint
         ? await dispatchGroup(deps, endpoint, deliveries)
         : deliveries.map((delivery) => missingEndpointReport(delivery));
-      const failures: unknown[] = [];
-      for (const [index, delivery] of deliveries.entries()) {
-        await recordAttempt(deps.db, deps.queue, delivery, reports[index], {
-          retryScheduleMs: deps.config.retryScheduleMs,
-          logger: deps.logger,
-        }).catch((error: unknown) => failures.push(error));
-      }
-      if (failures.length > 0) throw failures[0];
-      if (endpoint) await countOnCircuit(deps, admission, endpointId, deliveries, reports);
-      if (endpoint?.maxConcurrency) {
+      return { endpointId, endpoint, deliveries, reports };
+    }),
+  );
+  const dispatched = settled.flatMap((result) =>
+    result.status === 'fulfilled' ? [result.value] : [],
+  );
+  // The whole batch is recorded in one transaction: a fan-out batch of many small groups costs the
+  // same few statements as one large group.
+  await recordAttempts(
+    deps.db,
+    deps.queue,
+    dispatched.flatMap((group) =>
+      group.deliveries.map((delivery, index) => ({ delivery, report: group.reports[index] })),
+    ),
+    { retryScheduleMs: deps.config.retryScheduleMs, logger: deps.logger },
+  );
+  await Promise.all(
+    dispatched.map(async ({ endpointId, endpoint, deliveries, reports }) => {
+      if (!endpoint) return;
+      await countOnCircuit(deps, admission, endpointId, deliveries, reports);
+      if (endpoint.maxConcurrency) {
         await wakeWaiting(deps.db, deps.queue, endpointId, deliveries.length).catch((error) =>
           deps.logger.warn({ err: error, endpointId }, 'queueing waiting deliveries failed'),
         );
       }
     }),
   );
-  const failed = results.find((result) => result.status === 'rejected');
+  const failed = settled.find((result) => result.status === 'rejected');
   if (failed) throw failed.reason;
 }
 
@@ -199,19 +210,29 @@ function missingEndpointReport(delivery: Delivery): AttemptReport {
  */
 export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   const { boss } = deps.queue;
-  const workerId = await boss.work<DeliveryJobData>(
-    QUEUE,
-    {
-      batchSize: deps.config.workerBatchSize,
-      localConcurrency: deps.config.workerConcurrency,
-      pollingIntervalSeconds: 0.5,
-      notifyPollingIntervalSeconds: 1,
-    },
-    async (jobs) => {
-      await processBatch(deps, jobs);
-    },
-  );
-  const unsubscribe = deps.queue.onEnqueued(() => boss.notifyWorker(workerId));
+  // One pg-boss worker per fetch loop (rather than localConcurrency) so that new work can wake
+  // every idle loop, not only the first.
+  const workerIds: string[] = [];
+  for (let loop = 0; loop < deps.config.workerConcurrency; loop++) {
+    workerIds.push(
+      await boss.work<DeliveryJobData>(
+        QUEUE,
+        {
+          batchSize: deps.config.workerBatchSize,
+          // A full batch means more is waiting: fetch again at once instead of after the poll.
+          burstWhenBatchFull: true,
+          pollingIntervalSeconds: 0.5,
+          notifyPollingIntervalSeconds: 1,
+        },
+        async (jobs) => {
+          await processBatch(deps, jobs);
+        },
+      ),
+    );
+  }
+  const unsubscribe = deps.queue.onEnqueued(() => {
+    for (const id of workerIds) boss.notifyWorker(id);
+  });
   return {
     async stop() {
       unsubscribe();
