@@ -176,7 +176,7 @@ Written by \`npm run bench\` (bench/run.js) on ${new Date().toISOString().slice(
   (\`lead-delivery api|worker|start\`) in its own process; the receiver is a minimal node:http server in
   its own process answering 200.
 - P1, P3, P5: the API takes every lead first (jobs queue up), then one \`lead-delivery worker\` process
-  (defaults: WORKER_CONCURRENCY 4, WORKER_BATCH_SIZE 100) starts; the clock runs from its start until
+  (defaults: WORKER_CONCURRENCY 4, WORKER_BATCH_SIZE 200) starts; the clock runs from its start until
   the database shows every delivery succeeded (each with its attempt row). The raw loop sends the same
   number of POSTs with undici from one process at concurrency 200.
 - P2: an open-loop generator posts 200 leads/s to \`lead-delivery start\`; latency is the receiver's

@@ -48,8 +48,20 @@ export function normalizeMeetingTime(input: string): string {
 }
 
 /** True for a zone name the platform's time zone database knows (IANA names such as `Europe/Berlin`). */
+// luxon checks a zone by building an Intl.DateTimeFormat, which costs more than formatting the
+// date itself; leads name few distinct zones, so the answers are kept (bounded).
+const zoneValidity = new Map<string, boolean>();
+const MAX_REMEMBERED_ZONES = 1000;
+
 export function isValidTimeZone(zone: unknown): zone is string {
-  return typeof zone === 'string' && ZONE_NAME.test(zone) && IANAZone.isValidZone(zone);
+  if (typeof zone !== 'string' || !ZONE_NAME.test(zone)) return false;
+  let valid = zoneValidity.get(zone);
+  if (valid === undefined) {
+    valid = IANAZone.isValidZone(zone);
+    if (zoneValidity.size >= MAX_REMEMBERED_ZONES) zoneValidity.clear();
+    zoneValidity.set(zone, valid);
+  }
+  return valid;
 }
 
 /**

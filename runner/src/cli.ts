@@ -21,11 +21,14 @@ const ENVIRONMENT = `Environment:
   DATA_DIR                 data folder (default ./.data)
   LOG_LEVEL                fatal|error|warn|info|debug|trace|silent (default info)
   WORKER_CONCURRENCY       fetch loops per worker process (default 4)
-  WORKER_BATCH_SIZE        jobs per fetch (default 100)
+  WORKER_BATCH_SIZE        jobs per fetch (default 200)
   DATABASE_SCHEMA          PostgreSQL schema of the runner's tables (default: the search_path's)
   PGBOSS_SCHEMA            PostgreSQL schema of the job queue (default pgboss)
   CIRCUIT_BREAKER_THRESHOLD  consecutive failed attempts that pause an endpoint (default 10; 0: off)
-  CIRCUIT_BREAKER_COOLDOWN   pause before the first probe, doubled per failed probe (default 30s)`;
+  CIRCUIT_BREAKER_COOLDOWN   pause before the first probe, doubled per failed probe (default 30s)
+  RETENTION_DAYS           days finished deliveries and their attempts are kept (default 30; 0: forever)
+  RETENTION_BATCH_SIZE     deliveries deleted per statement by retention (default 5000)
+  RETENTION_INTERVAL       time between retention runs of a worker, first at start (default 1h)`;
 
 function usage(command?: string): string {
   if (command && COMMANDS[command]) {

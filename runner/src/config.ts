@@ -13,6 +13,9 @@ import { SCHEMA_NAME } from './db/types.js';
 export const DEFAULT_RETRY_SCHEDULE = '5s,1m,5m,30m,2h,6h';
 export const DEFAULT_CIRCUIT_BREAKER_THRESHOLD = 10;
 export const DEFAULT_CIRCUIT_BREAKER_COOLDOWN = '30s';
+export const DEFAULT_RETENTION_DAYS = 30;
+export const DEFAULT_RETENTION_BATCH_SIZE = 5000;
+export const DEFAULT_RETENTION_INTERVAL = '1h';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -47,6 +50,12 @@ export interface Config {
   circuitBreakerThreshold: number;
   /** The first cool-down before a probe; each failed probe doubles it (capped at 1 h). */
   circuitBreakerCooldownMs: number;
+  /** Days a finished delivery (and its attempts) is kept; 0 keeps them forever. */
+  retentionDays: number;
+  /** Deliveries per retention delete statement (each its own short transaction). */
+  retentionBatchSize: number;
+  /** Time between retention runs of a worker process (the first runs at start). */
+  retentionIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -233,7 +242,7 @@ const envSchema = z.object({
   }),
   DATA_DIR: optionalText,
   WORKER_CONCURRENCY: intVar('WORKER_CONCURRENCY', 4, 1, 256),
-  WORKER_BATCH_SIZE: intVar('WORKER_BATCH_SIZE', 100, 1, 1000),
+  WORKER_BATCH_SIZE: intVar('WORKER_BATCH_SIZE', 200, 1, 1000),
   DATABASE_SCHEMA: parsedVar('DATABASE_SCHEMA', undefined, schemaName),
   PGBOSS_SCHEMA: parsedVar('PGBOSS_SCHEMA', undefined, schemaName),
   CIRCUIT_BREAKER_THRESHOLD: intVar(
@@ -247,6 +256,14 @@ const envSchema = z.object({
     DEFAULT_CIRCUIT_BREAKER_COOLDOWN,
     parseDuration,
   ),
+  RETENTION_DAYS: intVar('RETENTION_DAYS', DEFAULT_RETENTION_DAYS, 0, 36500),
+  RETENTION_BATCH_SIZE: intVar('RETENTION_BATCH_SIZE', DEFAULT_RETENTION_BATCH_SIZE, 1, 100000),
+  RETENTION_INTERVAL: parsedVar('RETENTION_INTERVAL', DEFAULT_RETENTION_INTERVAL, (text) => {
+    const ms = parseDuration(text);
+    // setTimeout's limit is ~24.8 days; a run more often than every second is no retention.
+    if (ms < 1000 || ms > 86_400_000) throw new Error(`must be from 1s to 24h (got "${text}")`);
+    return ms;
+  }),
 });
 
 export interface LoadConfigOptions {
@@ -337,5 +354,8 @@ export function loadConfig(
     circuitBreakerThreshold: parsed.CIRCUIT_BREAKER_THRESHOLD,
     circuitBreakerCooldownMs:
       parsed.CIRCUIT_BREAKER_COOLDOWN ?? parseDuration(DEFAULT_CIRCUIT_BREAKER_COOLDOWN),
+    retentionDays: parsed.RETENTION_DAYS,
+    retentionBatchSize: parsed.RETENTION_BATCH_SIZE,
+    retentionIntervalMs: parsed.RETENTION_INTERVAL ?? parseDuration(DEFAULT_RETENTION_INTERVAL),
   };
 }

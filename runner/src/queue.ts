@@ -106,9 +106,24 @@ export const JOB_DEFAULTS = {
 /** How often a worker process's pg-boss supervisor fails jobs with a lapsed heartbeat or expiry. */
 export const SUPERVISE_INTERVAL_SECONDS = 5;
 
-/** Queue defaults for a newly created queue (the job defaults, and NOTIFY on insert). */
+/**
+ * Retention of finished jobs: pg-boss deletes a completed, failed or cancelled job this long after
+ * it finished (the queue's `deleteAfterSeconds`, which a job takes from its queue at insert; its
+ * `retentionSeconds` is about jobs still queued, and stays pg-boss's 14 days). A finished job is
+ * only a trace of the queue: the delivery and its attempts keep what matters (RETENTION_DAYS).
+ */
+export const FINISHED_JOB_RETENTION_SECONDS = 86_400;
+
+/**
+ * How often pg-boss's maintenance (in supervising processes, one at a time per queue) runs the
+ * sweep that deletes them; pg-boss's default is 24 h, which would keep finished jobs up to 2 days.
+ */
+export const MAINTENANCE_INTERVAL_SECONDS = 3_600;
+
+/** Queue defaults for a newly created queue (the job defaults, NOTIFY on insert, retention). */
 export const DEFAULT_QUEUE_OPTIONS: PgBossQueueOptions = {
   notify: true,
+  deleteAfterSeconds: FINISHED_JOB_RETENTION_SECONDS,
   ...JOB_DEFAULTS,
 };
 
@@ -140,6 +155,7 @@ export async function createQueue(options: CreateQueueOptions): Promise<Delivery
     supervise: options.supervise ?? true,
     schedule: false,
     superviseIntervalSeconds: SUPERVISE_INTERVAL_SECONDS,
+    maintenanceIntervalSeconds: MAINTENANCE_INTERVAL_SECONDS,
     monitorIntervalSeconds: SUPERVISE_INTERVAL_SECONDS,
     application_name: 'lead-delivery-runner:pg-boss',
     ...options.bossOptions,
@@ -178,8 +194,13 @@ export async function createQueue(options: CreateQueueOptions): Promise<Delivery
           ...options.queueOptions,
           notify: true,
         });
-      } else if (!existing.notify) {
-        await boss.updateQueue(QUEUE, { notify: true });
+      } else {
+        // A queue created by an older version (or by pg-boss's defaults) is brought up to date.
+        const deleteAfterSeconds =
+          options.queueOptions?.deleteAfterSeconds ?? FINISHED_JOB_RETENTION_SECONDS;
+        if (!existing.notify || existing.deleteAfterSeconds !== deleteAfterSeconds) {
+          await boss.updateQueue(QUEUE, { notify: true, deleteAfterSeconds });
+        }
       }
     },
 

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 
 import { createApp } from './api/app.js';
 import type { Config } from './config.js';
-import { createLogger } from './logging.js';
+import { createLogger, flushLogger } from './logging.js';
 import { installDeliveryGuard } from './security/guardedTransport.js';
 import { migrate, openDb, type Db } from './db/index.js';
 import { prepareN8nEnvironment } from './engine/n8nEnvironment.js';
@@ -14,6 +14,7 @@ import { seedDemoIfEmpty } from './demo.js';
 import { setQueueDepthSource } from './metrics.js';
 import { deliveryService } from './worker/sendTest.js';
 import { startWorker, type RunningWorker } from './worker/worker.js';
+import { startRetention, type RetentionLoop } from './maintenance/retention.js';
 
 export type Role = 'start' | 'api' | 'worker';
 
@@ -25,6 +26,8 @@ export interface Runtime {
   box: SecretBox;
   server: Server | null;
   worker: RunningWorker | null;
+  /** Worker roles: the retention loop (RETENTION_DAYS; `enabled` false when 0). */
+  retention: RetentionLoop | null;
   /** The bound port (0 when no API runs). */
   port: number;
   /** Graceful: stop taking work and requests, finish and record in-flight attempts, close. */
@@ -75,6 +78,11 @@ export async function startRuntime(
   const worker = runsWorker
     ? await startWorker({ db, queue, box, config, logger: logger.child({ role: 'worker' }) })
     : null;
+  // Old finished deliveries and attempts: deleted now and then every RETENTION_INTERVAL, by one
+  // worker process at a time.
+  const retention = runsWorker
+    ? startRetention({ db, logger: logger.child({ role: 'retention' }), settings: config })
+    : null;
 
   let server: Server | null = null;
   let port = 0;
@@ -106,6 +114,7 @@ export async function startRuntime(
     box,
     server,
     worker,
+    retention,
     port,
     stop() {
       stopping ??= (async () => {
@@ -114,11 +123,13 @@ export async function startRuntime(
           server.closeIdleConnections();
           await closing;
         }
+        await retention?.stop();
         await worker?.stop();
         await queue.stop({ graceful: true });
         setQueueDepthSource(null);
         guard.uninstall();
         await db.close();
+        flushLogger(logger);
       })();
       return stopping;
     },
