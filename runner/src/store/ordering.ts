@@ -32,7 +32,7 @@ function pairValues(pairs: readonly Pair[]): unknown[] {
 export const orderingSql = {
   /** Row locks on every open delivery of the pairs of `ids`, in id order (no deadlock between claims). */
   lockPairs: (ids: readonly string[]): Sql => ({
-    text: `SELECT d.id, d.endpoint_id, d.lead_id FROM deliveries d
+    text: `SELECT d.id, d.endpoint_id, d.lead_id, d.message_type FROM deliveries d
       WHERE (d.endpoint_id, d.lead_id) IN (
           SELECT endpoint_id, lead_id FROM deliveries WHERE id = ANY ($1::text[]) AND NOT test)
         AND d.status IN ('pending', 'sending') AND NOT d.test
@@ -88,18 +88,28 @@ interface HeadRow {
 }
 
 /** Locks the open deliveries of the pairs of `ids`; returns those pairs. */
-export async function lockPairs(db: Db, ids: readonly string[]): Promise<Pair[]> {
-  if (ids.length === 0) return [];
+export interface LockedPairs {
+  pairs: Pair[];
+  /** The pairs with an open lead_update: the only ones supersession can change. */
+  withUpdates: Pair[];
+}
+
+export async function lockPairs(db: Db, ids: readonly string[]): Promise<LockedPairs> {
+  if (ids.length === 0) return { pairs: [], withUpdates: [] };
   const { text, values } = orderingSql.lockPairs(ids);
-  const { rows } = await db.query<{ endpoint_id: string; lead_id: string }>(text, values);
+  const { rows } = await db.query<{ endpoint_id: string; lead_id: string; message_type: string }>(
+    text,
+    values,
+  );
   const pairs = new Map<string, Pair>();
+  const withUpdates = new Map<string, Pair>();
   for (const row of rows) {
-    pairs.set(`${row.endpoint_id}\u0000${row.lead_id}`, {
-      endpointId: row.endpoint_id,
-      leadId: row.lead_id,
-    });
+    const key = `${row.endpoint_id}\u0000${row.lead_id}`;
+    const pair = pairs.get(key) ?? { endpointId: row.endpoint_id, leadId: row.lead_id };
+    pairs.set(key, pair);
+    if (row.message_type === 'lead_update') withUpdates.set(key, pair);
   }
-  return [...pairs.values()];
+  return { pairs: [...pairs.values()], withUpdates: [...withUpdates.values()] };
 }
 
 export async function supersedeStale(db: Db, pairs: readonly Pair[]): Promise<Superseded[]> {

@@ -198,11 +198,13 @@ export async function admitBatch(
     };
     if (all.length === 0) return { claimed: [], held, superseded: 0, circuits: new Map() };
 
-    const pairs = await lockPairs(
+    const locked = await lockPairs(
       tx,
       all.map((r) => r.deliveryId),
     );
-    const superseded = await supersedeStale(tx, pairs);
+    // Only pairs holding an open lead_update can have one to supersede; a batch of new leads skips
+    // the statement.
+    const superseded = await supersedeStale(tx, locked.withUpdates);
     const candidates = await loadCandidates(tx, all);
     const circuits: Admission['circuits'] = new Map(
       candidates.map((c) => [

@@ -65,13 +65,18 @@ export async function processBatch(deps: WorkerDeps, jobs: readonly Job[]): Prom
       requests.push({ deliveryId: job.data.deliveryId, jobId: job.id, attempt });
     }
   }
-  // A lost connection retries the admission at once (the same job attempt may re-claim its own
-  // claims) rather than failing the batch into pg-boss's slower retry.
-  const admission = await withDbRetry(() =>
-    admitBatch(deps.db, deps.queue, requests, probes, {
-      breakerEnabled: deps.config.circuitBreakerThreshold > 0,
-    }),
-  );
+  // The endpoints are known from the jobs, so they load while the admission runs. A lost
+  // connection retries the admission at once (the same job attempt may re-claim its own claims)
+  // rather than failing the batch into pg-boss's slower retry.
+  const endpointIds = [...new Set(jobs.map((job) => job.data.endpointId))];
+  const [admission, endpoints] = await Promise.all([
+    withDbRetry(() =>
+      admitBatch(deps.db, deps.queue, requests, probes, {
+        breakerEnabled: deps.config.circuitBreakerThreshold > 0,
+      }),
+    ),
+    withDbRetry(() => getEndpointsByIds(deps.db, deps.box, endpointIds)),
+  ]);
   const claimed = admission.claimed;
   if (claimed.length === 0) return;
 
@@ -81,9 +86,14 @@ export async function processBatch(deps: WorkerDeps, jobs: readonly Job[]): Prom
     if (group) group.push(delivery);
     else groups.set(delivery.endpointId, [delivery]);
   }
-  const endpoints = await withDbRetry(() =>
-    getEndpointsByIds(deps.db, deps.box, [...groups.keys()]),
-  );
+  const unloaded = [...groups.keys()].filter((id) => !endpoints.has(id));
+  if (unloaded.length > 0) {
+    for (const [id, endpoint] of await withDbRetry(() =>
+      getEndpointsByIds(deps.db, deps.box, unloaded),
+    )) {
+      endpoints.set(id, endpoint);
+    }
+  }
 
   // Every group runs to its end even when another fails, so a failed batch (retried by pg-boss,
   // which may take these deliveries over) never overlaps attempts still in flight.
