@@ -19,6 +19,11 @@ export interface PurgeOptions {
   olderThan: Date;
   /** Rows per delete statement (deliveries per batch; each takes its attempts along). */
   batchSize: number;
+  /**
+   * Attempts without a delivery are looked for only from this time on (the cutoff of the last
+   * complete run); unset: all of them.
+   */
+  orphansSince?: Date;
   /** Aborted: stop after the batch in progress (graceful shutdown). */
   signal?: AbortSignal;
 }
@@ -31,6 +36,8 @@ export interface PurgeResult {
   orphanAttempts: number;
   /** Delete statements run. */
   batches: number;
+  /** False when `signal` stopped it before the end. */
+  complete: boolean;
 }
 
 /** The cutoff for a retention of `days` days: now minus that many days. */
@@ -48,7 +55,13 @@ export function retentionCutoff(days: number, now: Date = new Date()): Date {
 export async function purgeExpired(db: Db, options: PurgeOptions): Promise<PurgeResult> {
   const { olderThan, signal } = options;
   const batchSize = Math.max(1, Math.trunc(options.batchSize));
-  const result: PurgeResult = { deliveries: 0, attempts: 0, orphanAttempts: 0, batches: 0 };
+  const result: PurgeResult = {
+    deliveries: 0,
+    attempts: 0,
+    orphanAttempts: 0,
+    batches: 0,
+    complete: false,
+  };
   while (!signal?.aborted) {
     const batch = await purgeFinishedBatch(db, olderThan, batchSize);
     result.batches += 1;
@@ -57,10 +70,13 @@ export async function purgeExpired(db: Db, options: PurgeOptions): Promise<Purge
     if (batch.deliveries < batchSize) break;
   }
   while (!signal?.aborted) {
-    const orphans = await purgeOrphanAttemptsBatch(db, olderThan, batchSize);
+    const orphans = await purgeOrphanAttemptsBatch(db, olderThan, batchSize, options.orphansSince);
     result.batches += 1;
     result.orphanAttempts += orphans;
-    if (orphans < batchSize) break;
+    if (orphans < batchSize) {
+      result.complete = true;
+      break;
+    }
   }
   return result;
 }
@@ -135,6 +151,9 @@ export function startRetention(options: {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | null = null;
   let stopped = false;
+  // The cutoff of this process's last complete run: attempts without a delivery older than it
+  // were swept then. The first run of a process sweeps them all (older data).
+  let sweptBefore: Date | undefined;
 
   const runOnce = async () => {
     const started = Date.now();
@@ -143,12 +162,14 @@ export function startRetention(options: {
       const result = await runRetention(db, {
         olderThan,
         batchSize: settings.retentionBatchSize,
+        orphansSince: sweptBefore,
         signal: abort.signal,
       });
       if (!result) {
         logger.debug('retention: another process is running it, skipped');
         return;
       }
+      if (result.complete) sweptBefore = olderThan;
       const fields = { ...result, olderThan: olderThan.toISOString(), ms: Date.now() - started };
       const deleted = result.deliveries + result.attempts + result.orphanAttempts;
       logger[deleted > 0 ? 'info' : 'debug'](

@@ -57,17 +57,20 @@ export const retentionSql = {
     values: [olderThan, limit],
   }),
   /**
-   * One batch of attempts started before `olderThan` whose delivery row is gone (older data).
-   * Read per endpoint through `attempts_history_idx (endpoint_id, started_at DESC, id DESC)`, a
-   * range scan of each endpoint's old attempts, so it needs no index of its own on the table the
-   * workers write most (every attempt belongs to an existing endpoint: the foreign key cascades).
+   * One batch of attempts started before `olderThan` (and, given `since`, not before it) whose
+   * delivery row is gone (older data). Read per endpoint through `attempts_history_idx
+   * (endpoint_id, started_at DESC, id DESC)`, a range scan of each endpoint's old attempts, so it
+   * needs no index of its own on the table the workers write most (every attempt belongs to an
+   * existing endpoint: the foreign key cascades). `since` keeps a repeated sweep to the attempts
+   * that aged past the cutoff since the last one: the range below it holds, until VACUUM, the
+   * dead rows of every earlier purge, which a scan would otherwise visit again each time.
    */
-  purgeOrphanAttempts: (olderThan: Date, limit: number): Sql => ({
+  purgeOrphanAttempts: (olderThan: Date, limit: number, since?: Date): Sql => ({
     text: `WITH doomed AS (
         SELECT x.id FROM endpoints e
         CROSS JOIN LATERAL (
           SELECT a.id FROM attempts a
-          WHERE a.endpoint_id = e.id AND a.started_at < $1
+          WHERE a.endpoint_id = e.id AND a.started_at < $1${since ? ' AND a.started_at >= $3' : ''}
             AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.id = a.delivery_id)
           LIMIT $2
         ) x
@@ -77,7 +80,7 @@ export const retentionSql = {
         DELETE FROM attempts a USING doomed WHERE a.id = doomed.id RETURNING a.id
       )
       SELECT (SELECT count(*) FROM attempts_gone)::int AS attempts`,
-    values: [olderThan, limit],
+    values: since ? [olderThan, limit, since] : [olderThan, limit],
   }),
 };
 
@@ -97,8 +100,9 @@ export async function purgeOrphanAttemptsBatch(
   db: Db,
   olderThan: Date,
   limit: number,
+  since?: Date,
 ): Promise<number> {
-  const { text, values } = retentionSql.purgeOrphanAttempts(olderThan, limit);
+  const { text, values } = retentionSql.purgeOrphanAttempts(olderThan, limit, since);
   const { rows } = await db.query<{ attempts: number }>(text, values);
   return rows[0].attempts;
 }
