@@ -2,7 +2,7 @@
 // receiver process; prints a table and writes docs/benchmarks.md. BENCH_SCALE (default 1) shrinks
 // the workloads for a quick look (e.g. 0.1).
 const { execFileSync } = require('node:child_process');
-const { writeFileSync } = require('node:fs');
+const { readFileSync, writeFileSync } = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const lib = require('./lib');
@@ -188,7 +188,8 @@ Written by \`npm run bench\` (bench/run.js) on ${new Date().toISOString().slice(
 
 ## Results
 ${table}
-`;
+
+${readFileSync(path.join(__dirname, 'history.md'), 'utf8')}`;
   writeFileSync(path.join(lib.ROOT, 'docs', 'benchmarks.md'), markdown);
   console.log(`\nwrote docs/benchmarks.md (${fmt(minutes, 1)} min)`);
 }
