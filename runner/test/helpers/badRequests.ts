@@ -8,18 +8,7 @@
  * when it names something that does not exist.
  */
 import type { AnyRoute } from '../../src/api/route.js';
-
-/** mulberry32: a small seeded PRNG, the same sequence for the same seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from './prng.js';
 
 export interface BadRequest {
   kind: string;
@@ -90,7 +79,7 @@ export function createBadRequestGenerator(
   context: BadRequestContext,
   seed: number,
 ) {
-  const random = seededRandom(seed);
+  const random = mulberry32(seed);
   const int = (n: number) => Math.floor(random() * n);
   const pick = <T>(items: readonly T[]): T => items[int(items.length)];
   const word = (min: number, max: number) =>
