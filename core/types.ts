@@ -54,3 +54,21 @@ export interface FormattedPayload {
 }
 
 export type DeliveryOutcome = 'success' | 'retryable' | 'permanent';
+
+/** What a seller sets on an endpoint (R2), as the API takes it and the page edits it. */
+export interface EndpointSettings {
+  name: string;
+  url: string;
+  format: PayloadFormat;
+  headers: HeaderPair[];
+  constants: Constant[];
+  leadOrderIds: string[];
+  fieldMappings: FieldMapping[];
+  type: EndpointType;
+  enabled: boolean;
+  timeoutMs: number;
+  /** Deliveries in flight at once across all workers; null (or absent): no limit. */
+  maxConcurrency?: number | null;
+  /** Attempts started per second (token bucket, bursts of one second's worth); null: no limit. */
+  rateLimitPerSecond?: number | null;
+}

@@ -3,19 +3,10 @@
  * call, errors in the API's one shape (`{error:{code, message, details:[{path, message}]}}`).
  * The key lives in sessionStorage: it survives reloads of this tab and is gone when the tab closes.
  */
-import type {
-  Constant,
-  EndpointType,
-  FieldMapping,
-  HeaderPair,
-  MessageType,
-  PayloadFormat,
-} from '../../core/types.js';
+import type { EndpointSettings, MessageType, ValidationProblem } from '../../core/types.js';
 
-export interface ErrorDetail {
-  path: string;
-  message: string;
-}
+/** A field-level API error: the same shape as core's validation problems. */
+export type ErrorDetail = ValidationProblem;
 
 export class ApiError extends Error {
   constructor(
@@ -47,21 +38,7 @@ export interface LastDelivery {
   httpStatus: number | null;
 }
 
-export interface EndpointSettings {
-  name: string;
-  url: string;
-  format: PayloadFormat;
-  headers: HeaderPair[];
-  constants: Constant[];
-  leadOrderIds: string[];
-  fieldMappings: FieldMapping[];
-  type: EndpointType;
-  enabled: boolean;
-  timeoutMs: number;
-  /** Delivery limits (null: none); absent from runners without them. */
-  maxConcurrency?: number | null;
-  rateLimitPerSecond?: number | null;
-}
+export type { EndpointSettings };
 
 /** The circuit breaker of an endpoint: while open, deliveries wait (none is dropped). */
 export interface Circuit {

@@ -7,10 +7,8 @@ import type { Logger } from 'pino';
 import type { z } from 'zod/v4';
 import type { ValidationProblem } from '../../../core/types.js';
 
-export interface ErrorDetail {
-  path: string;
-  message: string;
-}
+/** One entry of an error's `details`: the same shape as core's validation problems. */
+export type ErrorDetail = ValidationProblem;
 
 export class ApiError extends Error {
   constructor(

@@ -14,23 +14,9 @@ import type {
 import type { Db, Sql } from '../db/types.js';
 import type { SecretBox } from './secretBox.js';
 
-/** What a seller sets (R2). */
-export interface EndpointSettings {
-  name: string;
-  url: string;
-  format: PayloadFormat;
-  headers: HeaderPair[];
-  constants: Constant[];
-  leadOrderIds: string[];
-  fieldMappings: FieldMapping[];
-  type: EndpointType;
-  enabled: boolean;
-  timeoutMs: number;
-  /** Deliveries in flight at once across all workers; null (or absent): no limit. */
-  maxConcurrency?: number | null;
-  /** Attempts started per second (token bucket, bursts of one second's worth); null: no limit. */
-  rateLimitPerSecond?: number | null;
-}
+import type { EndpointSettings } from '../../../core/types.js';
+
+export type { EndpointSettings };
 
 /** The circuit breaker's state for an endpoint (endpoint_flow; closed when it has no row). */
 export interface EndpointCircuit {
