@@ -15,6 +15,7 @@ import type { Db } from '../db/types.js';
 import type { DeliveryQueue, EnqueueRequest } from '../queue.js';
 import {
   claimRequests,
+  fastClaim,
   loadCandidates,
   probeTargets,
   type Candidate,
@@ -180,6 +181,46 @@ export async function wakeWaiting(
 }
 
 export async function admitBatch(
+  db: Db,
+  queue: Pick<DeliveryQueue, 'enqueueDeliveries'>,
+  requests: readonly ClaimRequest[],
+  probes: readonly ProbeRequest[],
+  options: AdmissionOptions,
+): Promise<Admission> {
+  // The common case needs one statement and no transaction; the full admission (below) takes
+  // whatever the fast claim left: held, gated, probed, taken over or superseded deliveries.
+  const fast = await fastClaim(db, requests, options.breakerEnabled);
+  const remaining = requests.filter((r) => !fast.claimed.has(r.deliveryId));
+  const full =
+    remaining.length > 0 || probes.length > 0
+      ? await admitFully(db, queue, remaining, probes, options)
+      : emptyAdmission();
+  if (fast.claimed.size === 0) return full;
+  const circuits = new Map(full.circuits);
+  for (const [endpointId, consecutiveFailures] of fast.failures) {
+    if (!circuits.has(endpointId))
+      circuits.set(endpointId, { circuitState: 'closed', consecutiveFailures });
+  }
+  const order = new Map(requests.map((r, index) => [r.deliveryId, index]));
+  return {
+    ...full,
+    claimed: [...fast.claimed.values(), ...full.claimed].sort(
+      (a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0),
+    ),
+    circuits,
+  };
+}
+
+function emptyAdmission(): Admission {
+  return {
+    claimed: [],
+    held: { order: 0, disabled: 0, circuit: 0, concurrency: 0, rate: 0 },
+    superseded: 0,
+    circuits: new Map(),
+  };
+}
+
+async function admitFully(
   db: Db,
   queue: Pick<DeliveryQueue, 'enqueueDeliveries'>,
   requests: readonly ClaimRequest[],
