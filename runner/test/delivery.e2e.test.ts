@@ -4,19 +4,14 @@
 import { startReceiver, type Receiver } from '../../test/helpers/receiver';
 import { verifySignature } from '../../core/signing';
 import { createTestDb, type TestDb } from './helpers/db';
-import {
-  eventually,
-  readJson,
-  startTestRunner,
-  type SellerCreated,
-  type TestRunner,
-} from './helpers/runner';
+import { eventually, readJson, startTestRunner, type TestRunner } from './helpers/runner';
+import { createScenario, type Scenario } from './helpers/scenario';
 
 let testDb: TestDb;
 let runner: TestRunner;
 let receiver: Receiver;
+let scenario: Scenario;
 let apiKey: string;
-let leadOrderId: string;
 
 beforeAll(async () => {
   testDb = await createTestDb();
@@ -30,42 +25,21 @@ afterAll(async () => {
 
 beforeEach(async () => {
   receiver = await startReceiver('/hook');
-  const seller = await readJson<SellerCreated>(
-    await runner.provider('/v1/sellers', { name: 'Acme Seller' }),
-  );
-  apiKey = seller.apiKey;
-  const order = await readJson<{ id: string }>(
-    await runner.provider('/v1/lead-orders', { sellerId: seller.id, name: 'Background checks' }),
-  );
-  leadOrderId = order.id;
+  scenario = await createScenario(runner, 'Acme Seller');
+  apiKey = scenario.apiKey;
 });
 
 afterEach(async () => {
   await receiver.close();
 });
 
+/** An endpoint to this test's receiver (the scenario checks the 201). */
 async function createEndpoint(overrides: Record<string, unknown> = {}) {
-  const response = await runner.seller(apiKey, 'POST', '/v1/endpoints', {
-    name: 'CRM',
-    url: receiver.url,
-    ...overrides,
-  });
-  const body = await response.json();
-  expect(response.status).toBe(201);
-  return body as { id: string; signingSecret: string };
+  const endpoint = await scenario.createEndpoint({ url: receiver.url, ...overrides });
+  return endpoint as typeof endpoint & { signingSecret: string };
 }
 
-async function postLead(lead: Record<string, unknown> = {}) {
-  const response = await runner.provider('/v1/leads', {
-    leadOrderId,
-    lead: { firstName: 'Jane', lastName: 'Doe', email: 'jane@example.com', ...lead },
-  });
-  expect(response.status).toBe(202);
-  return (await response.json()) as {
-    leadId: string;
-    deliveries: Array<{ id: string; endpointId: string; messageType: string }>;
-  };
-}
+const postLead = (lead: Record<string, unknown> = {}) => scenario.postLead(lead);
 
 async function history(endpointId: string, query = '') {
   const response = await runner.seller(
