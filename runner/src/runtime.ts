@@ -14,6 +14,7 @@ import { seedDemoIfEmpty } from './demo.js';
 import { setQueueDepthSource } from './metrics.js';
 import { deliveryService } from './worker/sendTest.js';
 import { startWorker, type RunningWorker } from './worker/worker.js';
+import { startStatistics } from './maintenance/statistics.js';
 import { startRetention, type RetentionLoop } from './maintenance/retention.js';
 
 export type Role = 'start' | 'api' | 'worker';
@@ -75,6 +76,16 @@ export async function startRuntime(
     if (demo) options.onDemoSeeded?.(demo);
   }
 
+  // Planner statistics first: a worker that starts on a backlog nobody has analyzed yet would
+  // plan its first claims against none.
+  const statistics = runsWorker
+    ? startStatistics({
+        db,
+        logger: logger.child({ role: 'statistics' }),
+        schemas: [queue.schema],
+      })
+    : null;
+  await statistics?.firstRound;
   const worker = runsWorker
     ? await startWorker({ db, queue, box, config, logger: logger.child({ role: 'worker' }) })
     : null;
@@ -124,6 +135,7 @@ export async function startRuntime(
           await closing;
         }
         await retention?.stop();
+        await statistics?.stop();
         await worker?.stop();
         await queue.stop({ graceful: true });
         setQueueDepthSource(null);
