@@ -28,6 +28,40 @@ describe('R5 signatureHeaders', () => {
     expect(headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
   });
 
+  test('equal to the library for many secrets, ids, times and bodies (strings and Buffers)', () => {
+    const bodies = ['', '{}', body, '{"name":"Zoë 😀 \\u0000 <x>"}', 'x'.repeat(70_000)];
+    for (let i = 0; i < 40; i++) {
+      const secret =
+        i % 3 === 0 ? generateSigningSecret().slice('whsec_'.length) : generateSigningSecret();
+      const when = new Date(1_700_000_000_000 + i * 987_654_321);
+      const text = bodies[i % bodies.length];
+      const expected = new Webhook(secret).sign(`msg_${i}`, when, text);
+      for (const given of [text, Buffer.from(text)]) {
+        const headers = signatureHeaders({
+          id: `msg_${i}`,
+          timestamp: when,
+          body: given,
+          secrets: [secret],
+        });
+        expect(headers['webhook-signature']).toBe(expected);
+      }
+    }
+  });
+
+  test('padding variants the library takes give its signature; what it refuses is refused', () => {
+    for (const lenient of ['whsec_YWJj=', 'whsec_YWI=', 'whsec_YW==', 'whsec_YWJjZA', 'YWJjZA==']) {
+      expect(
+        signatureHeaders({ id, timestamp, body, secrets: [lenient] })['webhook-signature'],
+      ).toBe(new Webhook(lenient).sign(id, timestamp, body));
+    }
+    for (const bad of ['whsec_', '', 'whsec_not base64!', 'whsec_-_-_', 'whsec_===']) {
+      expect(() => new Webhook(bad).sign(id, timestamp, body)).toThrow();
+      expect(() => signatureHeaders({ id, timestamp, body, secrets: [bad] })).toThrow(
+        /Invalid signing secret/,
+      );
+    }
+  });
+
   test('our headers verify with the library (as a receiver would)', () => {
     const secret = generateSigningSecret();
     const headers = signatureHeaders({ id, timestamp: new Date(), body, secrets: [secret] });
