@@ -37,12 +37,17 @@ async function intake(client, leadOrderId, count, concurrency = 32) {
   return { seconds: (performance.now() - started) / 1000, responses };
 }
 
-async function countOpen(databaseUrl) {
+async function anyOpen(databaseUrl, endpointIds) {
   const db = new pg.Client({ connectionString: databaseUrl });
   await db.connect();
   try {
+    // EXISTS stops at the first open row, found through the endpoint/status index; counting them
+    // all cost 15 ms of PostgreSQL's CPU per poll while 20,000 were pending, taken from the worker
+    // being measured.
     const { rows } = await db.query(
-      `SELECT count(*)::int AS open FROM deliveries WHERE status IN ('pending', 'sending')`,
+      `SELECT EXISTS (SELECT 1 FROM deliveries
+        WHERE endpoint_id = ANY($1::text[]) AND status IN ('pending', 'sending')) AS open`,
+      [endpointIds],
     );
     return rows[0].open;
   } finally {
@@ -87,7 +92,8 @@ async function deliveryThroughput({ databaseUrl, receiver, leads, endpoints, pre
   const started = performance.now();
   // Done when nothing is left open: the status index answers that in a few rows, where counting the
   // succeeded ones would scan the prefilled million on every poll (and slow the worker it measures).
-  await lib.waitFor(async () => (await countOpen(databaseUrl)) === 0, 600_000, 100);
+  const endpointIds = created.map((endpoint) => endpoint.id);
+  await lib.waitFor(async () => !(await anyOpen(databaseUrl, endpointIds)), 600_000, 100);
   const seconds = (performance.now() - started) / 1000;
   const rssMb = worker.peakRssMb();
   await worker.stop();
