@@ -192,6 +192,13 @@ function errorCode(err: ErrorLike): string {
  * refused by an SSRF guard (SSRF_BLOCKED_CODE): permanent, since the URL does not become public
  * by trying again.
  */
+/** undici's own timeouts (connecting, waiting for headers, between body chunks). */
+const UNDICI_TIMEOUT_CODES: ReadonlySet<string> = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
+
 export function classifyNetworkError(err: unknown, timeoutMs: number): Classification {
   const e: ErrorLike = err !== null && typeof err === 'object' ? (err as ErrorLike) : {};
   const code = errorCode(e);
@@ -214,11 +221,22 @@ export function classifyNetworkError(err: unknown, timeoutMs: number): Classific
     location: null,
     cause,
   });
-  if (code === 'ETIMEDOUT' || code === 'ERR_ATTEMPT_TIMEOUT' || e.name === 'TimeoutError') {
+  if (
+    code === 'ETIMEDOUT' ||
+    code === 'ERR_ATTEMPT_TIMEOUT' ||
+    UNDICI_TIMEOUT_CODES.has(code) ||
+    e.name === 'TimeoutError'
+  ) {
     return result(`timeout after ${timeoutMs} ms`, 'timeout');
   }
   if (code === 'ECONNREFUSED') return result('connection refused', 'connect');
-  if (code === 'ECONNRESET' || code === 'EPIPE' || message === 'socket hang up') {
+  // UND_ERR_SOCKET: undici's "other side closed", the server hung up without an answer.
+  if (
+    code === 'ECONNRESET' ||
+    code === 'EPIPE' ||
+    code === 'UND_ERR_SOCKET' ||
+    message === 'socket hang up'
+  ) {
     return result('connection reset', 'network');
   }
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_FAIL') {

@@ -3,12 +3,11 @@
  * User-Agent and the Standard Webhooks headers, classified into an AttemptResult. The promise
  * never rejects: bad input and network failures are results too, so callers record every attempt.
  */
-import * as http from 'node:http';
-import * as https from 'node:https';
 import type { LookupFunction } from 'node:net';
+import type { Dispatcher } from 'undici';
 import { classifyNetworkError, classifyResponse, type FailureCause } from './classify.js';
 import { headerValueProblem, validateHeaders } from './headers.js';
-import { exchange, type ExchangeError } from './http-exchange.js';
+import { createDispatcher, exchange, type ExchangeError } from './http-exchange.js';
 import { signatureHeaders } from './signing.js';
 import type { DeliveryOutcome, HeaderPair } from './types.js';
 import { defineOwn } from './values.js';
@@ -27,19 +26,14 @@ export interface WebhookRequest {
   /** `whsec_` secrets; when non-empty the webhook-* headers are sent (one signature each). */
   signingSecrets?: readonly string[];
   userAgent?: string;
-  /** DNS lookup used to connect, e.g. one that refuses private addresses (R9). */
+  /**
+   * DNS lookup used to connect, e.g. one that refuses private addresses (R9); requests with the
+   * same lookup share a keep-alive pool of their own (a pooled socket is reused without a new
+   * lookup, so sockets opened without it must not serve them). Ignored when `dispatcher` is set.
+   */
   lookup?: LookupFunction;
-  /**
-   * Replaces the shared keep-alive agent. A pooled socket is reused without a new lookup, so a
-   * caller relying on `lookup` as a guard for every request should pass an agent of its own
-   * that only guarded requests use.
-   */
-  agent?: http.Agent;
-  /**
-   * Agents by URL scheme, used when `agent` is not set: one agent cannot serve both http and
-   * https, so a guarded transport passes one of each.
-   */
-  agents?: { http?: http.Agent; https?: https.Agent };
+  /** The undici dispatcher to send through (the runner's SSRF-guarded one); default: shared. */
+  dispatcher?: Dispatcher;
 }
 
 export interface AttemptResult {
@@ -52,22 +46,37 @@ export interface AttemptResult {
   retryAfterMs: number | null;
   responseExcerpt: string | null;
   location: string | null;
-  /** The headers exactly as sent (Node adds only `Connection`); redact before storing or showing. */
+  /** The headers exactly as sent (undici adds only `connection: keep-alive`); redact before storing or showing. */
   requestHeaders: Record<string, string>;
   startedAt: string;
   cause: FailureCause | null;
 }
 
 // Shared so consecutive deliveries to one receiver reuse connections (and TLS sessions).
-const keepAliveAgents = {
-  'http:': new http.Agent({ keepAlive: true }),
-  'https:': new https.Agent({ keepAlive: true }),
-};
+let sharedDispatcher: Dispatcher | undefined;
+/** One keep-alive pool per lookup function: a weak map, so a discarded lookup takes its pool along. */
+let lookupDispatchers = new WeakMap<LookupFunction, Dispatcher>();
 
-/** Closes the pooled sockets, for a graceful shutdown or the end of a test run. */
+function dispatcherFor(request: WebhookRequest): Dispatcher {
+  if (request.dispatcher) return request.dispatcher;
+  if (request.lookup) {
+    let dispatcher = lookupDispatchers.get(request.lookup);
+    if (!dispatcher) {
+      dispatcher = createDispatcher({ lookup: request.lookup });
+      lookupDispatchers.set(request.lookup, dispatcher);
+    }
+    return dispatcher;
+  }
+  sharedDispatcher ??= createDispatcher();
+  return sharedDispatcher;
+}
+
+/** Closes the shared keep-alive connections (tests, shutdown); later requests open new ones. */
 export function destroyKeepAliveAgents(): void {
-  keepAliveAgents['http:'].destroy();
-  keepAliveAgents['https:'].destroy();
+  const shared = sharedDispatcher;
+  sharedDispatcher = undefined;
+  lookupDispatchers = new WeakMap();
+  void shared?.destroy().catch(() => {});
 }
 
 type Prepared =
@@ -193,24 +202,10 @@ export async function sendWebhook(request: WebhookRequest): Promise<AttemptResul
     headers: prepared.headers,
     body: prepared.body,
     deadline,
-    agent:
-      request.agent ??
-      (prepared.url.protocol === 'https:' ? request.agents?.https : request.agents?.http) ??
-      keepAliveAgents[prepared.url.protocol as 'http:' | 'https:'],
-    lookup: request.lookup,
+    dispatcher: dispatcherFor(request),
   };
   try {
-    let response;
-    try {
-      response = await exchange(exchangeRequest);
-    } catch (error) {
-      // A pooled socket the server closed while idle fails at once with ECONNRESET before the
-      // request reached the application; one immediate retry on a fresh socket is the standard
-      // remedy (the Node http docs describe it), and webhook-id covers the rare duplicate.
-      const e = error as ExchangeError;
-      if (!e.reusedSocket || e.code !== 'ECONNRESET' || performance.now() >= deadline) throw e;
-      response = await exchange(exchangeRequest);
-    }
+    const response = await exchange(exchangeRequest);
     const classification = classifyResponse({
       statusCode: response.statusCode,
       statusText: response.statusMessage,

@@ -1,10 +1,19 @@
 /**
- * One HTTP request/response exchange on node:http(s), with the details a webhook sender needs
- * and fetch does not offer: a `lookup` hook (for an SSRF guard), no redirect following, one
- * deadline for the whole exchange, and a bounded read of the response body.
+ * One HTTP request/response exchange on an undici dispatcher, with the details a webhook sender
+ * needs and fetch does not offer: the connection through a dispatcher the caller chooses (an
+ * SSRF-guarded one in the runner), no redirect following, one deadline for the whole exchange,
+ * and a bounded read of the response body.
+ *
+ * undici's low-level `dispatch` with a handler of plain callbacks, not node:http nor undici's
+ * `request()`: no ClientRequest/IncomingMessage, no body stream and no AbortController per
+ * request. Measured in the benchmark's P1 (20,000 deliveries): the worker's CPU per delivery fell
+ * from ~255 µs to ~220 µs, a third of it garbage collection on V8's helper threads.
+ *
+ * Keep-alive: undici checks an idle pooled socket for a pending close before reusing it and
+ * retires sockets by the server's `Keep-Alive: timeout` hint, the stale-socket race node:http
+ * needed a retry for.
  */
-import * as http from 'node:http';
-import * as https from 'node:https';
+import { Agent, buildConnector, type Dispatcher } from 'undici';
 import type { LookupFunction } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
 
@@ -13,9 +22,18 @@ export const RESPONSE_EXCERPT_BYTES = 2048;
 
 /**
  * A response body up to this size is read to its end so the keep-alive socket can be reused;
- * anything larger is cut off by destroying the response (cheaper than downloading it).
+ * anything larger is cut off by aborting the response (cheaper than downloading it).
  */
 export const DRAIN_LIMIT_BYTES = 64 * 1024;
+
+/**
+ * undici gives up connecting after 10 s by default, before a longer endpoint timeout would; the
+ * exchange's own deadline decides instead.
+ */
+const CONNECT_TIMEOUT_MS = 10 * 60_000;
+
+/** Response headers as undici gives them: lowercase names, repeated ones as arrays. */
+export type ExchangeHeaders = Record<string, string | string[] | undefined>;
 
 export interface ExchangeRequest {
   url: URL;
@@ -23,93 +41,137 @@ export interface ExchangeRequest {
   body: Buffer;
   /** performance.now() value at which the exchange is abandoned. */
   deadline: number;
-  agent: http.Agent;
-  lookup?: LookupFunction;
+  dispatcher: Dispatcher;
 }
 
 export interface ExchangeResponse {
   statusCode: number;
   statusMessage: string;
-  headers: http.IncomingHttpHeaders;
+  headers: ExchangeHeaders;
   excerpt: string | null;
 }
 
-/** Error of an exchange that got no response; `reusedSocket` tells a stale keep-alive socket. */
+/** Error of an exchange that got no response. */
 export interface ExchangeError extends Error {
   code?: string;
-  reusedSocket?: boolean;
-  /** Thrown by http.request itself (bad options), not by the network. */
+  /** Refused by the client itself (bad options), nothing was sent. */
   beforeSending?: boolean;
 }
 
 export const ATTEMPT_TIMEOUT_CODE = 'ERR_ATTEMPT_TIMEOUT';
 
+export interface DispatcherOptions {
+  /** Resolves the names of new connections (e.g. an SSRF guard's checked lookup). */
+  lookup?: LookupFunction;
+  /**
+   * Judges a connection's host before anything is opened; an error refuses it. IP literals need
+   * this: they are connected to directly, without a lookup.
+   */
+  refuseHost?: (hostname: string) => Error | null;
+}
+
+/** A keep-alive dispatcher whose every new connection goes through `options`. */
+export function createDispatcher(options: DispatcherOptions = {}): Agent {
+  const connect = buildConnector({
+    timeout: CONNECT_TIMEOUT_MS,
+    ...(options.lookup ? { lookup: options.lookup } : {}),
+  });
+  const { refuseHost } = options;
+  return new Agent({
+    connect: refuseHost
+      ? (connectOptions: buildConnector.Options, callback: buildConnector.Callback) => {
+          const hostname = connectOptions.hostname.replace(/^\[(.*)\]$/, '$1');
+          const refusal = refuseHost(hostname);
+          if (refusal) {
+            process.nextTick(() => callback(refusal, null));
+            return;
+          }
+          connect(connectOptions, callback);
+        }
+      : connect,
+    headersTimeout: 0,
+    bodyTimeout: 0,
+  });
+}
+
 function decodeExcerpt(chunks: Buffer[]): string | null {
-  const bytes = Buffer.concat(chunks);
+  if (chunks.length === 0) return null;
+  const bytes = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
   if (bytes.length === 0) return null;
   // StringDecoder holds back a multi-byte character cut at the 2 KB boundary instead of
   // producing a replacement character, so the excerpt stays within the byte budget.
   return new StringDecoder('utf8').write(bytes);
 }
 
+function attemptTimeout(): ExchangeError {
+  const timeout: ExchangeError = new Error('attempt timed out');
+  timeout.code = ATTEMPT_TIMEOUT_CODE;
+  return timeout;
+}
+
+interface DispatchController {
+  abort(reason: Error): void;
+}
+
 export function exchange(request: ExchangeRequest): Promise<ExchangeResponse> {
   return new Promise((resolve, reject) => {
-    const transport = request.url.protocol === 'https:' ? https : http;
     let settled = false;
-    let response: http.IncomingMessage | undefined;
+    let controller: DispatchController | undefined;
+    let statusCode = 0;
+    let statusMessage = '';
+    let headers: ExchangeHeaders = {};
+    let declaredLength = NaN;
     const chunks: Buffer[] = [];
     let kept = 0;
     let received = 0;
 
-    const settle = (action: () => void): void => {
+    // Once the status line is in, the status decides the outcome, even if the body is cut short
+    // by the deadline, the size limit or the server: a 200 means the receiver took the lead.
+    const resolveWithResponse = (): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      action();
+      resolve({ statusCode, statusMessage, headers, excerpt: decodeExcerpt(chunks) });
     };
-    // Once the status line is in, the status decides the outcome, even if the body is cut short
-    // by the deadline or the server: a 200 means the receiver took the lead.
-    const resolveWithResponse = (): void =>
-      settle(() =>
-        resolve({
-          statusCode: response?.statusCode ?? 0,
-          statusMessage: response?.statusMessage ?? '',
-          headers: response?.headers ?? {},
-          excerpt: decodeExcerpt(chunks),
-        }),
-      );
-
-    let req: http.ClientRequest;
-    try {
-      req = transport.request(request.url, {
-        method: 'POST',
-        headers: request.headers,
-        agent: request.agent,
-        lookup: request.lookup,
-      });
-    } catch (error) {
-      reject(Object.assign(error as ExchangeError, { beforeSending: true }));
-      return;
-    }
+    const fail = (error: ExchangeError): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      reject(error);
+    };
 
     const timer = setTimeout(
       () => {
-        if (response) {
-          response.destroy();
+        if (statusCode > 0) {
           resolveWithResponse();
+          controller?.abort(attemptTimeout());
           return;
         }
-        const timeout: ExchangeError = new Error('attempt timed out');
-        timeout.code = ATTEMPT_TIMEOUT_CODE;
-        req.destroy(timeout);
+        const timeout = attemptTimeout();
+        if (controller) controller.abort(timeout);
+        else fail(timeout);
       },
       Math.max(0, request.deadline - performance.now()),
     );
 
-    req.on('response', (res) => {
-      response = res;
-      const declaredLength = Number(res.headers['content-length'] ?? NaN);
-      res.on('data', (chunk: Buffer) => {
+    const handler = {
+      onRequestStart(started: DispatchController): void {
+        controller = started;
+        if (settled) started.abort(attemptTimeout());
+      },
+      onResponseStart(
+        _controller: DispatchController,
+        code: number,
+        responseHeaders: ExchangeHeaders,
+        message?: string,
+      ): void {
+        if (code < 200) return; // 1xx informational: the real response follows
+        statusCode = code;
+        statusMessage = message ?? '';
+        headers = responseHeaders;
+        declaredLength = Number(responseHeaders['content-length'] ?? NaN);
+      },
+      onResponseData(current: DispatchController, chunk: Buffer): void {
         received += chunk.length;
         if (kept < RESPONSE_EXCERPT_BYTES) {
           const part = chunk.subarray(0, RESPONSE_EXCERPT_BYTES - kept);
@@ -121,23 +183,40 @@ export function exchange(request: ExchangeRequest): Promise<ExchangeResponse> {
           received > DRAIN_LIMIT_BYTES ||
           (excerptComplete && declaredLength > DRAIN_LIMIT_BYTES)
         ) {
-          res.destroy();
           resolveWithResponse();
+          current.abort(new Error('response body over the drain limit'));
         }
-      });
-      res.on('end', resolveWithResponse);
-      res.on('error', resolveWithResponse);
-      res.on('close', resolveWithResponse);
-    });
-
-    req.on('error', (error: ExchangeError) => {
-      if (response) {
+      },
+      onResponseEnd(): void {
         resolveWithResponse();
-        return;
-      }
-      settle(() => reject(Object.assign(error, { reusedSocket: req.reusedSocket })));
-    });
+      },
+      onResponseError(_controller: DispatchController, error: ExchangeError): void {
+        if (statusCode > 0) {
+          resolveWithResponse();
+          return;
+        }
+        if (error?.code === 'UND_ERR_INVALID_ARG' || error?.code === 'UND_ERR_NOT_SUPPORTED') {
+          error.beforeSending = true;
+        }
+        fail(error);
+      },
+    };
 
-    req.end(request.body);
+    try {
+      request.dispatcher.dispatch(
+        {
+          origin: request.url.origin,
+          path: `${request.url.pathname}${request.url.search}`,
+          method: 'POST',
+          headers: request.headers,
+          body: request.body,
+          headersTimeout: 0,
+          bodyTimeout: 0,
+        },
+        handler as unknown as Dispatcher.DispatchHandler,
+      );
+    } catch (error) {
+      fail(Object.assign(error as ExchangeError, { beforeSending: true }));
+    }
   });
 }

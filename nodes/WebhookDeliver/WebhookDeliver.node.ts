@@ -302,7 +302,7 @@ export class WebhookDeliver implements INodeType {
       const json = items[itemIndex].json;
       if (entry.kind === 'error') return errorItem(json, entry.error.message, itemIndex);
       try {
-        const { lookup, agent, agents, userAgent } = webhookDeliverTransport();
+        const { lookup, dispatcher, userAgent } = webhookDeliverTransport();
         const result = await sendWebhook({
           url: entry.url,
           body: entry.body,
@@ -312,8 +312,7 @@ export class WebhookDeliver implements INodeType {
           messageId: entry.messageId,
           signingSecrets: entry.signingSecrets,
           lookup,
-          agent,
-          agents,
+          dispatcher,
           userAgent,
         });
         return {

@@ -274,7 +274,7 @@ describe('without ALLOWED_PRIVATE_TARGETS (as deployed)', () => {
 describe('the guarded transport on its own', () => {
   const allowNothing = { allowed: [], resolve: testResolver({ 'private.test': ['10.0.0.5'] }) };
 
-  test('the http and https agents refuse private literals before any connection', async () => {
+  test('the guarded dispatcher refuses private literals (http, https, IPv6) before any connection', async () => {
     const guard = installDeliveryGuard(allowNothing);
     try {
       for (const url of ['http://10.0.0.5/hook', 'https://10.0.0.5/hook', 'https://[fd00::1]/']) {
@@ -284,7 +284,7 @@ describe('the guarded transport on its own', () => {
           contentType: 'application/json',
           timeoutMs: 5000,
           messageId: 'msg_1',
-          agents: guard.agents,
+          dispatcher: guard.dispatcher,
         });
         expect({ url, ...result }).toMatchObject({
           url,

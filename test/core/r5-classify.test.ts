@@ -147,6 +147,10 @@ describe('R6 classifyNetworkError messages', () => {
     [err('ECONNREFUSED'), 'connection refused', 'connect'],
     [err('ECONNRESET'), 'connection reset', 'network'],
     [new Error('socket hang up'), 'connection reset', 'network'],
+    [err('UND_ERR_SOCKET'), 'connection reset', 'network'],
+    [err('UND_ERR_CONNECT_TIMEOUT'), 'timeout after 10000 ms', 'timeout'],
+    [err('UND_ERR_HEADERS_TIMEOUT'), 'timeout after 10000 ms', 'timeout'],
+    [err('UND_ERR_BODY_TIMEOUT'), 'timeout after 10000 ms', 'timeout'],
     [
       err('ENOTFOUND', { hostname: 'nope.invalid' }),
       'DNS lookup failed for nope.invalid (ENOTFOUND)',

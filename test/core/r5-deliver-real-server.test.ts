@@ -24,6 +24,8 @@ afterEach(async () => {
 
 afterAll(() => destroyKeepAliveAgents());
 
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
 const request = (url: string, timeoutMs = 5000) => ({
   url,
   body: '{"messageType":"new_lead"}',
@@ -128,7 +130,12 @@ describe('R5 keep-alive', () => {
       });
     });
     const results = [];
-    for (let i = 0; i < 4; i += 1) results.push(await sendWebhook(request(url)));
+    for (let i = 0; i < 4; i += 1) {
+      results.push(await sendWebhook(request(url)));
+      // undici checks a socket that just turned idle for a pending close in the next turn of the
+      // event loop; a request sent before that gets another connection.
+      await nextTurn();
+    }
     expect(results.map((r) => r.statusCode)).toEqual([200, 200, 200, 200]);
     expect(results.map((r) => r.responseExcerpt?.length)).toEqual([4, 2048, 4, 4]);
     expect(bodies).toEqual(Array(4).fill('{"messageType":"new_lead"}'));
@@ -148,7 +155,7 @@ describe('R5 keep-alive', () => {
     expect(second).toMatchObject({ success: true, responseExcerpt: 'fine' });
   });
 
-  test('a pooled socket that fails at once with a reset is retried once on a fresh socket', async () => {
+  test('a pooled socket the server drops on the next request: a retryable reset, then a fresh socket', async () => {
     const requestsPerSocket = new Map<unknown, number>();
     const url = await listen((req, res) => {
       const seen = (requestsPerSocket.get(req.socket) ?? 0) + 1;
@@ -158,9 +165,32 @@ describe('R5 keep-alive', () => {
       else res.end('ok');
     });
     expect((await sendWebhook(request(url))).success).toBe(true);
-    const again = await sendWebhook(request(url));
-    expect(again).toMatchObject({ success: true, responseExcerpt: 'ok' });
+    await nextTurn();
+    // Not retried within the attempt: the server may have acted on it (the retry schedule and
+    // webhook-id take over).
+    expect(await sendWebhook(request(url))).toMatchObject({
+      success: false,
+      outcome: 'retryable',
+      statusCode: null,
+      error: 'connection reset',
+      cause: 'network',
+    });
+    await nextTurn();
+    expect(await sendWebhook(request(url))).toMatchObject({ success: true, responseExcerpt: 'ok' });
     expect([...requestsPerSocket.values()]).toEqual([2, 1]);
+  });
+
+  test('a socket the server closed while idle is not reused', async () => {
+    const sockets = new Set<unknown>();
+    const url = await listen((req, res) => {
+      sockets.add(req.socket);
+      // Closes the connection after the answer, without a Connection: close header.
+      res.end('ok', () => setTimeout(() => req.socket.end(), 5));
+    });
+    expect((await sendWebhook(request(url))).success).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await sendWebhook(request(url))).toMatchObject({ success: true, responseExcerpt: 'ok' });
+    expect(sockets.size).toBe(2);
   });
 });
 

@@ -361,13 +361,11 @@ describe('Webhook Deliver: concurrency against a real server', () => {
       if (all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
       else callback(null, '127.0.0.1', 4);
     }) as unknown as LookupFunction;
-    const agent = new http.Agent();
-    setWebhookDeliverTransport({ lookup, agent });
+    setWebhookDeliverTransport({ lookup });
     const { output } = await run({
       items: [payloadItem(7)],
       parameters: { url: `http://receiver.invalid:${port}/hook` },
     });
-    agent.destroy();
     expect(lookups).toEqual(['receiver.invalid']);
     expect(output[0].json).toMatchObject({ success: true, responseExcerpt: 'item 7' });
   });

@@ -2,18 +2,17 @@
  * The SSRF guard at connection time (spec R9): every delivery connects through a DNS lookup that
  * resolves, checks every address (ssrfGuard.inspectHost) and hands the socket exactly the checked
  * addresses, so a name that re-resolves to a private address after it was saved (DNS rebinding)
- * is refused. IP literals never reach a lookup (Node connects to them directly), so the agents
- * judge those themselves; and since a pooled keep-alive socket is reused without a lookup, the
- * guarded requests get agents of their own, whose every socket was opened through the guard.
+ * is refused. IP literals never reach a lookup (Node connects to them directly), so the dispatcher
+ * judges those itself; and since a pooled keep-alive socket is reused without a lookup, the
+ * guarded requests get a dispatcher of their own, whose every socket was opened through the guard.
  *
  * A refused connection fails with code ERR_SSRF_BLOCKED, which core classifies as a permanent
  * failure with cause `blocked`: the attempt is recorded and the delivery fails for good.
  */
-import * as http from 'node:http';
-import * as https from 'node:https';
 import type { LookupAddress } from 'node:dns';
 import type { LookupFunction } from 'node:net';
-import type { Duplex } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import { createDispatcher } from '../../../core/http-exchange.js';
 import {
   setWebhookDeliverTransport,
   webhookDeliverTransport,
@@ -62,65 +61,24 @@ export function createGuardedLookup(options: GuardedTransportOptions): LookupFun
   return lookup as unknown as LookupFunction;
 }
 
-type ConnectCallback = (err: Error | null, stream: Duplex) => void;
-
 /**
- * An agent's createConnection with the guard in front: an IP literal is judged here (it would
- * skip the lookup), and a host name gets the guarded lookup whatever the request asked for.
+ * An undici dispatcher that only opens connections to checked addresses: an IP literal is judged
+ * before anything opens (it would skip the lookup), a host name gets the guarded lookup.
  */
-function guardConnection(
-  options: GuardedTransportOptions,
-  lookup: LookupFunction,
-  connect: (args: http.ClientRequestArgs, callback?: ConnectCallback) => Duplex | null | undefined,
-) {
-  return (args: http.ClientRequestArgs, callback?: ConnectCallback): Duplex | null | undefined => {
-    const literal = inspectLiteral(args.host ?? args.hostname ?? 'localhost', options.allowed);
-    if (literal && !literal.ok && literal.reason === 'blocked') {
-      const error = blockedError(literal);
-      // The agent's callback fails the request with this error ('error' on the request).
-      process.nextTick(() => callback?.(error, undefined as unknown as Duplex));
-      return undefined;
-    }
-    return connect({ ...args, lookup }, callback);
-  };
-}
-
-/** A keep-alive http agent that only opens sockets to checked addresses. */
-export class GuardedHttpAgent extends http.Agent {
-  private readonly guarded: ReturnType<typeof guardConnection>;
-
-  constructor(options: GuardedTransportOptions, agentOptions: http.AgentOptions = {}) {
-    super({ keepAlive: true, ...agentOptions });
-    this.guarded = guardConnection(options, createGuardedLookup(options), (args, callback) =>
-      super.createConnection(args, callback),
-    );
-  }
-
-  override createConnection(args: http.ClientRequestArgs, callback?: ConnectCallback) {
-    return this.guarded(args, callback);
-  }
-}
-
-/** The https twin of GuardedHttpAgent (TLS still verifies the certificate against the name). */
-export class GuardedHttpsAgent extends https.Agent {
-  private readonly guarded: ReturnType<typeof guardConnection>;
-
-  constructor(options: GuardedTransportOptions, agentOptions: https.AgentOptions = {}) {
-    super({ keepAlive: true, ...agentOptions });
-    this.guarded = guardConnection(options, createGuardedLookup(options), (args, callback) =>
-      super.createConnection(args as https.RequestOptions, callback),
-    );
-  }
-
-  override createConnection(args: https.RequestOptions, callback?: ConnectCallback) {
-    return this.guarded(args, callback);
-  }
+export function createGuardedDispatcher(options: GuardedTransportOptions): Dispatcher {
+  return createDispatcher({
+    lookup: createGuardedLookup(options),
+    refuseHost(hostname) {
+      const literal = inspectLiteral(hostname, options.allowed);
+      return literal && !literal.ok && literal.reason === 'blocked' ? blockedError(literal) : null;
+    },
+  });
 }
 
 export interface InstalledGuard {
   lookup: LookupFunction;
-  agents: { http: GuardedHttpAgent; https: GuardedHttpsAgent };
-  /** Clears the transport and closes the guard's pooled sockets. */
+  dispatcher: Dispatcher;
+  /** Clears the transport and closes the guard's pooled connections. */
   uninstall(): void;
 }
 
@@ -131,16 +89,16 @@ export interface InstalledGuard {
  */
 export function installDeliveryGuard(options: GuardedTransportOptions): InstalledGuard {
   const lookup = createGuardedLookup(options);
-  const agents = { http: new GuardedHttpAgent(options), https: new GuardedHttpsAgent(options) };
-  setWebhookDeliverTransport({ lookup, agents });
+  const dispatcher = createGuardedDispatcher(options);
+  setWebhookDeliverTransport({ lookup, dispatcher });
   return {
     lookup,
-    agents,
+    dispatcher,
     uninstall() {
       // Only our own: another runner in this process may have installed its guard since.
-      if (webhookDeliverTransport().agents === agents) setWebhookDeliverTransport(undefined);
-      agents.http.destroy();
-      agents.https.destroy();
+      if (webhookDeliverTransport().dispatcher === dispatcher)
+        setWebhookDeliverTransport(undefined);
+      void dispatcher.destroy().catch(() => {});
     },
   };
 }
