@@ -59,8 +59,8 @@ test('chaos: 300 deliveries through 500s, resets and hangs all succeed, every tr
     const n = seen.get(key) ?? 0;
     seen.set(key, n + 1);
     const step = plan(key)[n] ?? 'ok';
-    // No keep-alive: core retries a reset on a *reused* socket once within the same attempt
-    // (a stale pooled socket), which would make a reset here a second request of one attempt.
+    // No keep-alive: every request on a fresh connection, so a reset here hits exactly the
+    // request the plan meant and no pooled socket carries one step's state into the next.
     response.shouldKeepAlive = false;
     if (step === 'http_500') response.writeHead(500).end('chaos');
     else if (step === 'reset') response.socket?.destroy();
