@@ -1,15 +1,12 @@
 /** Form payload (R3): application/x-www-form-urlencoded, messageType first, keys literal. */
-import { assertValidNames } from '../names.js';
+import { assertValidEntryNames } from '../names.js';
 import type { FormattedPayload, MappedLead } from '../types.js';
 import { flatRecord } from './flat.js';
 
 export const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded';
 
 export function formatForm(mapped: MappedLead): FormattedPayload {
-  assertValidNames(
-    mapped.entries.map((entry) => entry.name),
-    'form',
-  );
+  assertValidEntryNames(mapped.entries, 'form');
   const payload = flatRecord(mapped);
   // Appended from the entries (not the record) so the body keeps entry order even for
   // integer-like names, which objects enumerate first.

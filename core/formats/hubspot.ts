@@ -2,7 +2,7 @@
  * HubSpot Forms API v3 payload (R3; the seed's "George Sanchez" example is the golden):
  * `{"fields":[{name, value, objectTypeId:"0-1"}…], "WEBHOOKURL": url}`, no messageType.
  */
-import { assertValidNames } from '../names.js';
+import { assertValidEntryNames } from '../names.js';
 import type { FormattedPayload, MappedLead } from '../types.js';
 
 export const HUBSPOT_CONTENT_TYPE = 'application/json';
@@ -27,10 +27,7 @@ export function formatHubSpot(
   if (typeof webhookUrl !== 'string' || webhookUrl === '') {
     throw new Error('Cannot format hubspot payload: the webhook URL is needed for WEBHOOKURL');
   }
-  assertValidNames(
-    mapped.entries.map((entry) => entry.name),
-    'hubspot',
-  );
+  assertValidEntryNames(mapped.entries, 'hubspot');
   const fields: HubSpotField[] = [];
   for (const { name, value } of mapped.entries) {
     // HubSpot treats an empty value as "clear this property": fields without a value are left out.

@@ -1,5 +1,5 @@
 /** JSON payload (R3): messageType first, then the entries; dotted names build nested objects. */
-import { assertValidNames } from '../names.js';
+import { assertValidEntryNames } from '../names.js';
 import type { FormattedPayload, MappedLead } from '../types.js';
 import { defineOwn, readOwn } from '../values.js';
 
@@ -15,10 +15,7 @@ function isJsonObject(value: unknown): value is JsonObject {
 /** The nested object of a mapped lead, in entry order (integer-like keys aside, as in any object). */
 export function buildJsonObject(mapped: MappedLead): JsonObject {
   // Checked again here, not only at save time: the entries may come from any n8n item.
-  assertValidNames(
-    mapped.entries.map((entry) => entry.name),
-    'json',
-  );
+  assertValidEntryNames(mapped.entries, 'json');
   const root: JsonObject = {};
   defineOwn(root, 'messageType', mapped.messageType);
   for (const { name, value } of mapped.entries) {

@@ -6,7 +6,7 @@
  * characters through unescaped and gives names such as `#text` or `@_x` special meaning, so it
  * cannot guarantee well-formed output for arbitrary values.
  */
-import { assertValidNames } from '../names.js';
+import { assertValidEntryNames } from '../names.js';
 import type { FormattedPayload, MappedLead } from '../types.js';
 import { flatRecord } from './flat.js';
 
@@ -37,10 +37,7 @@ export function escapeXmlText(value: string): string {
 }
 
 export function formatXml(mapped: MappedLead): FormattedPayload {
-  assertValidNames(
-    mapped.entries.map((entry) => entry.name),
-    'xml',
-  );
+  assertValidEntryNames(mapped.entries, 'xml');
   const payload = flatRecord(mapped);
   // Empty values are written as `<name></name>`, one form for every element.
   const elements = Object.keys(payload).map(

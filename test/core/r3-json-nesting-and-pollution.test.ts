@@ -161,3 +161,32 @@ describe('R3 prototype pollution is impossible', () => {
     expect(mapped.entries[0].value).toBeNull();
   });
 });
+
+describe('R3 name checks after an accepted batch', () => {
+  test.each(FORMATS)(
+    '%s: a hostile name right after a valid list of the same length is still refused',
+    (format) => {
+      const valid = mappedOf([
+        ['contact.name', 'Jane'],
+        ['contact.email', 'jane@example.com'],
+      ]);
+      expect(() => formatPayload(format, valid, opts)).not.toThrow();
+      expect(() => formatPayload(format, valid, opts)).not.toThrow();
+      for (const hostile of ['__proto__.polluted', 'contact.name', 'constructor']) {
+        const next = mappedOf([
+          ['contact.name', 'Jane'],
+          [hostile, 'x'],
+        ]);
+        expect(() => formatPayload(format, next, opts)).toThrow(/Cannot format/);
+      }
+      const notAString = {
+        messageType: 'new_lead' as const,
+        entries: [
+          { name: 'contact.name', value: 'Jane', source: 'field' as const },
+          { name: ['contact.email'] as unknown as string, value: 'x', source: 'field' as const },
+        ],
+      };
+      expect(() => formatPayload(format, notAString, opts)).toThrow();
+    },
+  );
+});
