@@ -1,4 +1,5 @@
 /** The Db layer (pg Pool and PGlite) and the migrations. */
+import { withArrayLiterals } from '../src/db/arrayParameters.js';
 import { createPgliteDb } from '../src/db/pglite.js';
 import { createPostgresDb } from '../src/db/postgres.js';
 import { loadMigrations, migrate } from '../src/db/migrate.js';
@@ -122,6 +123,29 @@ function behavesLikeADb(name: string, open: () => Promise<TestDb>) {
       expect(multi.rows).toEqual([{ n: 2 }]);
     });
 
+    test('array parameters arrive element for element, hostile strings included', async () => {
+      const texts = [
+        'plain',
+        '',
+        'NULL',
+        'a,b',
+        '{x}',
+        'say "hi"',
+        'back\\slash',
+        ' padded ',
+        'ünï😀',
+      ];
+      const { rows } = await t.db.query<{ texts: string[]; ints: number[]; sparse: unknown[] }>(
+        'SELECT $1::text[] AS texts, $2::int[] AS ints, $3::text[] AS sparse',
+        [texts, [3, -1, 0], ['a', null, 'c']],
+      );
+      expect(rows[0]).toEqual({ texts, ints: [3, -1, 0], sparse: ['a', null, 'c'] });
+      const empty = await t.db.query<{ n: number }>('SELECT cardinality($1::text[])::int AS n', [
+        [],
+      ]);
+      expect(empty.rows[0].n).toBe(0);
+    });
+
     test('statements from outside a running transaction wait for it (no interleaving)', async () => {
       let release!: () => void;
       const gate = new Promise<void>((resolve) => (release = resolve));
@@ -149,6 +173,21 @@ behavesLikeADb('PGlite', async () => {
   const db = await createPgliteDb({ schema });
   await migrate(db);
   return { db, kind: 'pglite', schema, bossSchema: `${schema}_boss`, drop: () => db.close() };
+});
+
+describe('array literals for node-postgres', () => {
+  test('strings, numbers and nulls become one literal; anything else is left alone', () => {
+    const date = new Date(0);
+    const values = [['a"b', 'c\\d', null], [1, 2.5], 'text', [date], [[1], [2]], [{ a: 1 }], 7];
+    const converted = withArrayLiterals(values)!;
+    expect(converted.slice(0, 2)).toEqual(['{"a\\"b","c\\\\d",NULL}', '{"1","2.5"}']);
+    expect(converted.slice(2)).toEqual(values.slice(2));
+    expect(converted[3]).toBe(values[3]);
+    expect(values[0]).toEqual(['a"b', 'c\\d', null]); // the caller's array is not touched
+    const untouched = ['x', 1];
+    expect(withArrayLiterals(untouched)).toBe(untouched);
+    expect(withArrayLiterals(undefined)).toBeUndefined();
+  });
 });
 
 describe('migrations on PostgreSQL', () => {

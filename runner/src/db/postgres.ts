@@ -1,5 +1,6 @@
 /** The Db over a node-postgres Pool (real PostgreSQL, many processes). */
 import pg from 'pg';
+import { withArrayLiterals } from './arrayParameters.js';
 import { assertSchemaName, runAfterCommit, type Db, type QueryResult } from './types.js';
 
 export interface PostgresDbOptions {
@@ -17,7 +18,7 @@ async function run<T>(
   text: string,
   values?: readonly unknown[],
 ): Promise<QueryResult<T>> {
-  const result = await client.query(text, values as unknown[] | undefined);
+  const result = await client.query(text, withArrayLiterals(values));
   return { rows: result.rows as T[], rowCount: result.rowCount ?? result.rows.length };
 }
 
@@ -27,7 +28,8 @@ async function execute(
   text: string,
   values?: unknown[],
 ): Promise<{ rows: unknown[] }> {
-  const result = (await client.query(text, values)) as unknown as pg.QueryResult | pg.QueryResult[];
+  const result = (await client.query(text, withArrayLiterals(values))) as unknown as
+    pg.QueryResult | pg.QueryResult[];
   if (Array.isArray(result)) return { rows: result.flatMap((r) => r.rows ?? []) };
   return { rows: result.rows };
 }
