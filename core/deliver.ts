@@ -80,7 +80,7 @@ export function destroyKeepAliveAgents(): void {
 }
 
 type Prepared =
-  | { ok: true; url: URL; headers: Record<string, string>; body: Buffer }
+  | { ok: true; target: Target; headers: Record<string, string>; body: string | Buffer }
   | { ok: false; error: string; headers: Record<string, string> };
 
 function headerLabel(name: unknown): string {
@@ -98,21 +98,55 @@ function safeDecode(text: string): string {
   }
 }
 
+/** A webhook URL taken apart once: where to connect and what to send as Host and path. */
+interface Target {
+  origin: string;
+  /** Path and query. */
+  path: string;
+  host: string;
+  /** `Basic …` from credentials in the URL (sent unless a custom Authorization header wins). */
+  authorization: string | null;
+}
+
+/**
+ * Parsed targets by URL text (or why the URL cannot be sent to). The items of an endpoint share
+ * their URL, so a batch parses it once; bounded, since URLs come from stored endpoints and items.
+ */
+const targets = new Map<string, Target | string>();
+const TARGET_CACHE_SIZE = 1000;
+
+function targetOf(text: string): Target | string {
+  const cached = targets.get(text);
+  if (cached !== undefined) return cached;
+  let target: Target | string;
+  try {
+    const url = new URL(text);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      target = `unsupported URL scheme ${url.protocol} (http or https only)`;
+    } else {
+      const authorization =
+        url.username || url.password
+          ? `Basic ${Buffer.from(`${safeDecode(url.username)}:${safeDecode(url.password)}`).toString('base64')}`
+          : null;
+      target = {
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
+        host: url.host,
+        authorization,
+      };
+    }
+  } catch {
+    target = 'invalid URL';
+  }
+  if (targets.size >= TARGET_CACHE_SIZE) targets.clear();
+  targets.set(text, target);
+  return target;
+}
+
 function prepare(request: WebhookRequest, startedAt: Date): Prepared {
   const headers: Record<string, string> = {};
-  let url: URL;
-  try {
-    url = new URL(request.url);
-  } catch {
-    return { ok: false, error: 'invalid URL', headers };
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    return {
-      ok: false,
-      error: `unsupported URL scheme ${url.protocol} (http or https only)`,
-      headers,
-    };
-  }
+  const target = typeof request.url === 'string' ? targetOf(request.url) : 'invalid URL';
+  if (typeof target === 'string') return { ok: false, error: target, headers };
   if (!Number.isFinite(request.timeoutMs) || request.timeoutMs <= 0) {
     return { ok: false, error: 'invalid timeoutMs', headers };
   }
@@ -123,30 +157,27 @@ function prepare(request: WebhookRequest, startedAt: Date): Prepared {
     return { ok: false, error: `invalid header ${headerLabel(custom[index]?.name)}`, headers };
   }
   const userAgent = request.userAgent ?? defaultUserAgent();
-  for (const [name, value] of [
-    ['Content-Type', request.contentType],
-    ['User-Agent', userAgent],
-  ]) {
-    if (typeof value !== 'string' || headerValueProblem(value)) {
-      return { ok: false, error: `invalid header ${name}`, headers };
-    }
+  if (typeof request.contentType !== 'string' || headerValueProblem(request.contentType)) {
+    return { ok: false, error: 'invalid header Content-Type', headers };
+  }
+  if (typeof userAgent !== 'string' || headerValueProblem(userAgent)) {
+    return { ok: false, error: 'invalid header User-Agent', headers };
   }
 
   // Credentials in the URL become an explicit Authorization header, so requestHeaders shows
   // (to be redacted) what was really sent; a custom Authorization header wins.
-  const hasCustomAuthorization = custom.some((h) => h.name.toLowerCase() === 'authorization');
-  if ((url.username || url.password) && !hasCustomAuthorization) {
-    const credentials = `${safeDecode(url.username)}:${safeDecode(url.password)}`;
-    defineOwn(headers, 'Authorization', `Basic ${Buffer.from(credentials).toString('base64')}`);
+  if (target.authorization && !custom.some((h) => h.name.toLowerCase() === 'authorization')) {
+    defineOwn(headers, 'Authorization', target.authorization);
   }
-  url.username = '';
-  url.password = '';
 
-  const body = Buffer.isBuffer(request.body) ? request.body : Buffer.from(request.body, 'utf8');
-  defineOwn(headers, 'Host', url.host);
+  const body = request.body;
+  if (typeof body !== 'string' && !Buffer.isBuffer(body)) {
+    return { ok: false, error: 'invalid request: the body must be a string or a Buffer', headers };
+  }
+  defineOwn(headers, 'Host', target.host);
   for (const { name, value } of custom) defineOwn(headers, name, value);
   defineOwn(headers, 'Content-Type', request.contentType);
-  defineOwn(headers, 'Content-Length', String(body.length));
+  defineOwn(headers, 'Content-Length', String(Buffer.byteLength(body)));
   defineOwn(headers, 'User-Agent', userAgent);
   const secrets = request.signingSecrets ?? [];
   if (secrets.length > 0) {
@@ -157,12 +188,14 @@ function prepare(request: WebhookRequest, startedAt: Date): Prepared {
         body,
         secrets,
       });
-      for (const [name, value] of Object.entries(signed)) defineOwn(headers, name, value);
+      defineOwn(headers, 'webhook-id', signed['webhook-id']);
+      defineOwn(headers, 'webhook-timestamp', signed['webhook-timestamp']);
+      defineOwn(headers, 'webhook-signature', signed['webhook-signature']);
     } catch (error) {
       return { ok: false, error: (error as Error).message, headers: {} };
     }
   }
-  return { ok: true, url, headers, body };
+  return { ok: true, target, headers, body };
 }
 
 export async function sendWebhook(request: WebhookRequest): Promise<AttemptResult> {
@@ -198,7 +231,8 @@ export async function sendWebhook(request: WebhookRequest): Promise<AttemptResul
 
   const deadline = started + request.timeoutMs;
   const exchangeRequest = {
-    url: prepared.url,
+    origin: prepared.target.origin,
+    path: prepared.target.path,
     headers: prepared.headers,
     body: prepared.body,
     deadline,

@@ -51,13 +51,13 @@ export function validateHeaders(headers: readonly HeaderPair[]): ValidationProbl
   const problems: ValidationProblem[] = [];
   const firstIndexByName = new Map<string, number>();
   headers.forEach((header, index) => {
-    const namePath = `headers[${index}].name`;
+    const namePath = () => `headers[${index}].name`;
     const name = typeof header?.name === 'string' ? header.name : '';
     const value = typeof header?.value === 'string' ? header.value : null;
     const lower = name.toLowerCase();
     if (!isHttpToken(name)) {
       problems.push({
-        path: namePath,
+        path: namePath(),
         message:
           name.length === 0
             ? 'header name must not be empty'
@@ -65,15 +65,15 @@ export function validateHeaders(headers: readonly HeaderPair[]): ValidationProbl
       });
     } else if (REFUSED_HEADER_NAMES.has(lower)) {
       problems.push({
-        path: namePath,
+        path: namePath(),
         message: `header "${name}" cannot be set: it ${REFUSED_HEADER_NAMES.get(lower)}`,
       });
     }
     const earlier = firstIndexByName.get(lower);
     if (earlier !== undefined && name.length > 0) {
       problems.push({
-        path: namePath,
-        message: `header "${name}" is given twice: headers[${earlier}].name and ${namePath}`,
+        path: namePath(),
+        message: `header "${name}" is given twice: headers[${earlier}].name and ${namePath()}`,
       });
     } else if (name.length > 0) {
       firstIndexByName.set(lower, index);

@@ -36,9 +36,12 @@ const CONNECT_TIMEOUT_MS = 10 * 60_000;
 export type ExchangeHeaders = Record<string, string | string[] | undefined>;
 
 export interface ExchangeRequest {
-  url: URL;
+  /** `http(s)://host[:port]` */
+  origin: string;
+  /** Path and query. */
+  path: string;
   headers: Record<string, string>;
-  body: Buffer;
+  body: string | Buffer;
   /** performance.now() value at which the exchange is abandoned. */
   deadline: number;
   dispatcher: Dispatcher;
@@ -205,8 +208,8 @@ export function exchange(request: ExchangeRequest): Promise<ExchangeResponse> {
     try {
       request.dispatcher.dispatch(
         {
-          origin: request.url.origin,
-          path: `${request.url.pathname}${request.url.search}`,
+          origin: request.origin,
+          path: request.path,
           method: 'POST',
           headers: request.headers,
           body: request.body,

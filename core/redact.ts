@@ -17,6 +17,8 @@ export const SAFE_HEADER_NAMES: readonly string[] = Object.freeze([
   'webhook-signature',
 ]);
 
+const DEFAULT_SAFE: ReadonlySet<string> = new Set(SAFE_HEADER_NAMES);
+
 export const REDACTION_MARK = '••••';
 
 /** Values at least this long keep their last 4 characters, enough to tell two keys apart. */
@@ -36,9 +38,9 @@ export function redactHeaders(
   headers: Record<string, string>,
   options: RedactOptions = {},
 ): Record<string, string> {
-  const safe = new Set(
-    [...SAFE_HEADER_NAMES, ...(options.safeNames ?? [])].map((n) => n.toLowerCase()),
-  );
+  const safe = options.safeNames
+    ? new Set([...SAFE_HEADER_NAMES, ...options.safeNames].map((n) => n.toLowerCase()))
+    : DEFAULT_SAFE;
   const redacted: Record<string, string> = {};
   for (const name of Object.keys(headers)) {
     const value = String(headers[name]);
