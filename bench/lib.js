@@ -10,6 +10,11 @@ const SERVER_URL = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.
 const PROVIDER_KEY = 'ld_pk_benchmark_provider_key_0123456789';
 const SECRETS_KEY = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff';
 
+/** How the README says to run the runner's processes (`npm start` does the same). */
+const RUNNER_NODE_FLAGS = (process.env.BENCH_RUNNER_NODE_FLAGS ?? '--max-semi-space-size=8')
+  .split(' ')
+  .filter(Boolean);
+
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const wallMs = () => performance.timeOrigin + performance.now();
 
@@ -81,21 +86,25 @@ function peakRssMb(pid) {
 async function startRunner(role, databaseUrl, extraEnv = {}) {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'ld-bench-'));
   const port = role === 'worker' ? '0' : String(3900 + Math.floor(Math.random() * 90));
-  const child = spawn(process.execPath, [path.join(ROOT, 'runner/bin/lead-delivery.js'), role], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      PORT: port,
-      PROVIDER_API_KEY: PROVIDER_KEY,
-      SECRETS_KEY,
-      ALLOWED_PRIVATE_TARGETS: '127.0.0.1,::1',
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'info',
-      ...extraEnv,
+  const child = spawn(
+    process.execPath,
+    [...RUNNER_NODE_FLAGS, path.join(ROOT, 'runner/bin/lead-delivery.js'), role],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        DATABASE_URL: databaseUrl,
+        PORT: port,
+        PROVIDER_API_KEY: PROVIDER_KEY,
+        SECRETS_KEY,
+        ALLOWED_PRIVATE_TARGETS: '127.0.0.1,::1',
+        DATA_DIR: dataDir,
+        LOG_LEVEL: 'info',
+        ...extraEnv,
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  );
   await new Promise((resolve, reject) => {
     let buffered = '';
     const onData = (chunk) => {
@@ -166,6 +175,7 @@ async function waitFor(check, timeoutMs, intervalMs = 50) {
 
 module.exports = {
   ROOT,
+  RUNNER_NODE_FLAGS,
   PROVIDER_KEY,
   api,
   createDatabase,
