@@ -180,7 +180,8 @@ Written by \`npm run bench\` (bench/run.js) on ${new Date().toISOString().slice(
   (defaults: WORKER_CONCURRENCY 4, WORKER_BATCH_SIZE 200) starts; the clock runs from its start until
   the database shows every delivery succeeded (each with its attempt row). The raw loop sends the same
   number of POSTs with undici from one process at concurrency 200.
-- P2: an open-loop generator posts 200 leads/s to \`lead-delivery start\`; latency is the receiver's
+- P2: an open-loop generator posts 200 leads/s to \`lead-delivery api\` with one \`lead-delivery worker\`
+  running (separate processes, as the README recommends for production); latency is the receiver's
   arrival time minus the time the POST /v1/leads response arrived (both wall clock, same machine).
 - P4: 1,000,000 attempt rows for one endpoint (10% failures), the store's own history SQL, 300 runs each.
 - P5: P1 again after filling deliveries, attempts and the pg-boss job table with 1,000,000 rows each.
