@@ -310,6 +310,7 @@ module.exports = {
   engineVersusCore,
   fillHistory,
   historyQuery,
+  intake,
   rawUndiciLoop,
   setUpSeller,
   steadyLatency,
