@@ -61,18 +61,25 @@ export const admissionSql = {
    * The common case in one statement: a pending delivery of an enabled endpoint without limits,
    * with a closed circuit (or the breaker off), no earlier open message of its lead and, for an
    * update, no newer one. Everything else is left for the full admission.
+   *
+   * The endpoint checks are scalar subqueries, evaluated per delivery, on purpose: joined, the
+   * planner drove the join from the endpoints (it guesses one endpoint passes the filters) and
+   * looked the whole batch up again for every endpoint: a fan-out batch of 200 deliveries to 50
+   * endpoints took 20 ms instead of 8 (EXPLAIN ANALYZE, bench P3).
    */
   fastClaim: (requests: readonly ClaimRequest[], breakerEnabled: boolean): Sql => ({
     text: `UPDATE deliveries d SET status = 'sending', attempt_count = d.attempt_count + 1,
         claim_job_id = c.job_id, claim_attempt = c.attempt, updated_at = now()
-      FROM unnest($1::text[], $2::text[], $3::int[]) AS c(id, job_id, attempt),
-        endpoints e LEFT JOIN endpoint_flow f ON f.endpoint_id = e.id
-      WHERE d.id = c.id AND e.id = d.endpoint_id AND d.status = 'pending' AND NOT d.test
-        AND e.enabled AND e.max_concurrency IS NULL AND e.rate_limit_per_second IS NULL
-        AND (NOT $4::boolean OR f.endpoint_id IS NULL OR f.circuit_state = 'closed')
+      FROM unnest($1::text[], $2::text[], $3::int[]) AS c(id, job_id, attempt)
+      WHERE d.id = c.id AND d.status = 'pending' AND NOT d.test
+        AND (SELECT e.enabled AND e.max_concurrency IS NULL AND e.rate_limit_per_second IS NULL
+              AND (NOT $4::boolean OR f.endpoint_id IS NULL OR f.circuit_state = 'closed')
+            FROM endpoints e LEFT JOIN endpoint_flow f ON f.endpoint_id = e.id
+            WHERE e.id = d.endpoint_id)
         AND NOT ${EARLIER_OPEN}
         AND (d.message_type = 'new_lead' OR NOT ${NEWER_UPDATE})
-      RETURNING d.*, COALESCE(f.consecutive_failures, 0) AS f_failures`,
+      RETURNING d.*, COALESCE((SELECT f.consecutive_failures FROM endpoint_flow f
+        WHERE f.endpoint_id = d.endpoint_id), 0) AS f_failures`,
     values: [...requestValues(requests), breakerEnabled],
   }),
   candidates: (requests: readonly ClaimRequest[]): Sql => ({
