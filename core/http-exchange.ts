@@ -75,7 +75,10 @@ export interface DispatcherOptions {
 
 /** A keep-alive dispatcher whose every new connection goes through `options`. */
 export function createDispatcher(options: DispatcherOptions = {}): Agent {
+  // HTTP/1.1 only, as before with node:http: receivers see the same requests (Host header
+  // included) whatever their TLS offers.
   const connect = buildConnector({
+    allowH2: false,
     timeout: CONNECT_TIMEOUT_MS,
     ...(options.lookup ? { lookup: options.lookup } : {}),
   });
@@ -92,6 +95,7 @@ export function createDispatcher(options: DispatcherOptions = {}): Agent {
           connect(connectOptions, callback);
         }
       : connect,
+    allowH2: false,
     headersTimeout: 0,
     bodyTimeout: 0,
   });

@@ -2,7 +2,10 @@
  * R5/R6: timeouts, refused and reset connections, large responses and keep-alive reuse, against
  * real node:http servers on 127.0.0.1 (port 0).
  */
+import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
+import path from 'node:path';
 import type { AddressInfo, LookupFunction } from 'node:net';
 import { destroyKeepAliveAgents, RESPONSE_EXCERPT_BYTES, sendWebhook } from '../../core/deliver.js';
 
@@ -109,6 +112,38 @@ describe('R6 response excerpt', () => {
     const url = await listen((_req, res) => res.writeHead(204).end());
     const result = await sendWebhook(request(url));
     expect(result).toMatchObject({ success: true, statusCode: 204, responseExcerpt: null });
+  });
+});
+
+describe('R5 TLS', () => {
+  test('an HTTPS receiver with an untrusted certificate: a retryable TLS error, nothing received', async () => {
+    let received = 0;
+    const server = https.createServer(
+      {
+        key: readFileSync(path.join(__dirname, '../fixtures/self-signed.key')),
+        cert: readFileSync(path.join(__dirname, '../fixtures/self-signed.crt')),
+      },
+      (_req, res) => {
+        received += 1;
+        res.end('ok');
+      },
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const result = await sendWebhook(request(`https://127.0.0.1:${port}/hook`));
+      expect(result).toMatchObject({
+        success: false,
+        outcome: 'retryable',
+        statusCode: null,
+        cause: 'tls',
+      });
+      expect(result.error).toMatch(/^TLS error: .*self[- ]signed/i);
+      expect(received).toBe(0);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 
