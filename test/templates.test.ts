@@ -155,6 +155,31 @@ describe('workflows/ templates executed by n8n-core WorkflowExecute', () => {
     expect(outcome.json).toMatchObject({ success: true, outcome: 'success', statusCode: 200 });
   });
 
+  test('one definition run twice at once, then changed: each run gets its own items, the change applies', async () => {
+    const mapping = (output: string) =>
+      withParameters(template('json-delivery'), {
+        'Field Mapper': { fieldMappings: { mapping: [{ field: 'firstName', output }] } },
+        'Webhook Deliver': { url: receiver.url },
+      });
+    const lead = (deliveryId: string, firstName: string) =>
+      leadItems([{ firstName, messageType: 'new_lead', deliveryId }]);
+    // Equal definitions share one compiled n8n Workflow; concurrent runs must not mix their data.
+    await Promise.all([
+      run(mapping('given'), lead('msg_share_1', 'Ann')),
+      run(mapping('given'), lead('msg_share_2', 'Bob')),
+    ]);
+    await run(mapping('name.first'), lead('msg_share_3', 'Cy'));
+    const requests = await receiver.waitFor(3);
+    const byId = Object.fromEntries(
+      requests.map((request) => [request.headers['webhook-id'], JSON.parse(request.body)]),
+    );
+    expect(byId).toEqual({
+      msg_share_1: { messageType: 'new_lead', given: 'Ann' },
+      msg_share_2: { messageType: 'new_lead', given: 'Bob' },
+      msg_share_3: { messageType: 'new_lead', name: { first: 'Cy' } },
+    });
+  });
+
   test('json-delivery: dot notation nests (the seed nested example)', async () => {
     const definition = withParameters(template('json-delivery'), {
       'Field Mapper': {
