@@ -37,22 +37,20 @@ async function intake(client, leadOrderId, count, concurrency = 32) {
   return { seconds: (performance.now() - started) / 1000, responses };
 }
 
-async function anyOpen(databaseUrl, endpointIds) {
-  const db = new pg.Client({ connectionString: databaseUrl });
-  await db.connect();
-  try {
-    // EXISTS stops at the first open row, found through the endpoint/status index; counting them
-    // all cost 15 ms of PostgreSQL's CPU per poll while 20,000 were pending, taken from the worker
-    // being measured.
-    const { rows } = await db.query(
-      `SELECT EXISTS (SELECT 1 FROM deliveries
-        WHERE endpoint_id = ANY($1::text[]) AND status IN ('pending', 'sending')) AS open`,
-      [endpointIds],
-    );
-    return rows[0].open;
-  } finally {
-    await db.end();
-  }
+/**
+ * Whether any delivery of `endpointIds` is still pending or sending, on a connection the caller
+ * holds for the whole wait (a connection per poll would start a PostgreSQL backend each time,
+ * on the CPU the measured worker needs). EXISTS stops at the first open row, found through the
+ * endpoint/status index; counting them all cost 15 ms of PostgreSQL's CPU per poll while 20,000
+ * were pending.
+ */
+async function anyOpen(db, endpointIds) {
+  const { rows } = await db.query(
+    `SELECT EXISTS (SELECT 1 FROM deliveries
+      WHERE endpoint_id = ANY($1::text[]) AND status IN ('pending', 'sending')) AS open`,
+    [endpointIds],
+  );
+  return rows[0].open;
 }
 
 async function countSucceeded(databaseUrl) {
@@ -93,7 +91,13 @@ async function deliveryThroughput({ databaseUrl, receiver, leads, endpoints, pre
   // Done when nothing is left open: the status index answers that in a few rows, where counting the
   // succeeded ones would scan the prefilled million on every poll (and slow the worker it measures).
   const endpointIds = created.map((endpoint) => endpoint.id);
-  await lib.waitFor(async () => !(await anyOpen(databaseUrl, endpointIds)), 600_000, 100);
+  const poller = new pg.Client({ connectionString: databaseUrl });
+  await poller.connect();
+  try {
+    await lib.waitFor(async () => !(await anyOpen(poller, endpointIds)), 600_000, 100);
+  } finally {
+    await poller.end();
+  }
   const seconds = (performance.now() - started) / 1000;
   const rssMb = worker.peakRssMb();
   await worker.stop();
@@ -306,6 +310,7 @@ async function engineVersusCore({ items = 2000, rounds = 5 }) {
 }
 
 module.exports = {
+  anyOpen,
   deliveryThroughput,
   engineVersusCore,
   fillHistory,

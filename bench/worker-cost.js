@@ -10,7 +10,7 @@
 const { readFileSync, readdirSync } = require('node:fs');
 const pg = require('pg');
 const lib = require('./lib');
-const { setUpSeller, intake } = require('./scenarios');
+const { anyOpen, setUpSeller, intake } = require('./scenarios');
 
 const LEADS = Number(process.env.LEADS || 20000);
 const TEMPLATE = 'ld_bench_worker_template';
@@ -114,15 +114,7 @@ async function main() {
       const threadsBefore = threadCpu(pid);
       const postgresBefore = postgresCpuSeconds();
       const started = performance.now();
-      for (;;) {
-        const { rows } = await db.query(
-          `SELECT EXISTS (SELECT 1 FROM deliveries
-            WHERE endpoint_id = ANY($1::text[]) AND status IN ('pending', 'sending')) AS open`,
-          [endpointIds],
-        );
-        if (!rows[0].open) break;
-        await lib.sleep(50);
-      }
+      await lib.waitFor(async () => !(await anyOpen(db, endpointIds)), 600_000, 50);
       const seconds = (performance.now() - started) / 1000;
       const workerCpu = cpuSeconds(`/proc/${pid}/stat`) - workerBefore;
       const gcCpu = (threadCpu(pid).V8Worker ?? 0) - (threadsBefore.V8Worker ?? 0);
