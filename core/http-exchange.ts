@@ -96,6 +96,7 @@ export function createDispatcher(options: DispatcherOptions = {}): Agent {
         }
       : connect,
     allowH2: false,
+    // undici's own timers off: each exchange's deadline ends it (see `exchange`).
     headersTimeout: 0,
     bodyTimeout: 0,
   });
@@ -217,8 +218,6 @@ export function exchange(request: ExchangeRequest): Promise<ExchangeResponse> {
           method: 'POST',
           headers: request.headers,
           body: request.body,
-          headersTimeout: 0,
-          bodyTimeout: 0,
         },
         handler as unknown as Dispatcher.DispatchHandler,
       );

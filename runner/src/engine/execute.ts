@@ -147,12 +147,13 @@ export async function executeWorkflow(
   const credentialsHelper = new InMemoryCredentialsHelper(
     new Map(Object.entries(options.credentials ?? {}) as Array<[string, never]>),
   );
+  // The shared Workflow's own node object (its parameters resolved by n8n), not the caller's.
+  const start = findStartNode(definition);
   const runExecutionData = createRunExecutionData({
     executionData: {
       nodeExecutionStack: [
-        // The shared Workflow's own node object (its parameters resolved by n8n), not the caller's.
         {
-          node: workflow.getNode(findStartNode(definition).name) ?? findStartNode(definition),
+          node: workflow.getNode(start.name) ?? start,
           data: { main: [items] },
           source: null,
         },
