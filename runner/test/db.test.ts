@@ -1,7 +1,12 @@
 /** The Db layer (pg Pool and PGlite) and the migrations. */
 import { withArrayLiterals } from '../src/db/arrayParameters.js';
 import { createPgliteDb } from '../src/db/pglite.js';
-import { createPostgresDb } from '../src/db/postgres.js';
+import { createPostgresDb, type PostgresDb } from '../src/db/postgres.js';
+import {
+  MAX_NAMED_STATEMENTS,
+  namedStatementCount,
+  statementName,
+} from '../src/db/preparedStatements.js';
 import { loadMigrations, migrate } from '../src/db/migrate.js';
 import type { Db } from '../src/db/types.js';
 import { createTestDb, testServerUrl, uniqueSchemaName, type TestDb } from './helpers/db.js';
@@ -207,5 +212,73 @@ describe('migrations on PostgreSQL', () => {
       await b.query(`DROP SCHEMA ${schema} CASCADE`);
       await b.close();
     }
+  });
+});
+
+describe('prepared statements on PostgreSQL', () => {
+  let db: PostgresDb | undefined;
+  let schema = '';
+  beforeAll(async () => {
+    const url = await testServerUrl();
+    if (!url) return; // PGlite has no wire protocol: nothing is prepared.
+    schema = uniqueSchemaName('prep');
+    db = await createPostgresDb({ connectionString: url, schema, max: 1 });
+    await db.query('CREATE TABLE notes (id int PRIMARY KEY, body text)');
+  });
+  afterAll(async () => {
+    if (!db) return;
+    await db.query(`DROP SCHEMA ${schema} CASCADE`);
+    await db.close();
+  });
+
+  const preparedTexts = async (connection: PostgresDb): Promise<string[]> => {
+    const { rows } = await connection.query<{ statement: string }>(
+      'SELECT statement FROM pg_prepared_statements ORDER BY statement',
+    );
+    return rows.map((row) => row.statement);
+  };
+
+  test('a text with values is prepared once per connection and keeps its name', async () => {
+    if (!db) return;
+    const insert = 'INSERT INTO notes (id, body) VALUES ($1, $2)';
+    await db.query(insert, [1, 'a']);
+    await db.query(insert, [2, 'b']);
+    const name = statementName(insert);
+    expect(name).toMatch(/^ld_\d+$/);
+    expect(statementName(insert)).toBe(name);
+    expect(await preparedTexts(db)).toEqual(expect.arrayContaining([insert]));
+    const { rows } = await db.query<{ body: string }>('SELECT body FROM notes WHERE id = $1', [2]);
+    expect(rows).toEqual([{ body: 'b' }]);
+  });
+
+  test('a fixed text without values is prepared; one with a semicolon or no values array is not', async () => {
+    if (!db) return;
+    const fixed = 'SELECT count(*)::int AS n FROM notes WHERE id > 0';
+    const multi = 'UPDATE notes SET body = body; SELECT 1 AS one';
+    expect((await db.executeSql(fixed, [])).rows).toEqual([{ n: expect.any(Number) }]);
+    expect((await db.executeSql(multi, [])).rows).toEqual([{ one: 1 }]);
+    expect((await db.executeSql(multi)).rows).toEqual([{ one: 1 }]);
+    const prepared = await preparedTexts(db);
+    expect(prepared).toEqual(expect.arrayContaining([fixed]));
+    expect(prepared).not.toContain(multi);
+  });
+
+  test('a named statement that fails leaves the connection and the name usable', async () => {
+    if (!db) return;
+    const insert = 'INSERT INTO notes (id, body) VALUES ($1, $2) RETURNING id';
+    await db.query(insert, [10, 'x']);
+    await expect(db.query(insert, [10, 'again'])).rejects.toMatchObject({ code: '23505' });
+    const broken = 'SELECT no_such_column FROM notes WHERE id = $1';
+    await expect(db.query(broken, [1])).rejects.toMatchObject({ code: '42703' });
+    await expect(db.query(broken, [1])).rejects.toMatchObject({ code: '42703' });
+    expect((await db.query(insert, [11, 'y'])).rows).toEqual([{ id: 11 }]);
+  });
+
+  test('the set of named texts is bounded', () => {
+    const before = namedStatementCount();
+    for (let i = 0; i < MAX_NAMED_STATEMENTS + 10; i++) statementName(`SELECT ${i} + $1`);
+    expect(namedStatementCount()).toBe(MAX_NAMED_STATEMENTS);
+    expect(namedStatementCount()).toBeGreaterThanOrEqual(before);
+    expect(statementName('SELECT a text seen only after the set filled up, $1')).toBeUndefined();
   });
 });

@@ -1,6 +1,7 @@
 /** The Db over a node-postgres Pool (real PostgreSQL, many processes). */
 import pg from 'pg';
 import { withArrayLiterals } from './arrayParameters.js';
+import { PreparedStatementClient } from './preparedStatements.js';
 import { assertSchemaName, runAfterCommit, type Db, type QueryResult } from './types.js';
 
 export interface PostgresDbOptions {
@@ -89,6 +90,7 @@ export class PostgresDb implements Db {
     this.pool = new pg.Pool({
       connectionString: options.connectionString,
       max: options.max ?? 10,
+      Client: PreparedStatementClient,
       application_name: options.applicationName ?? 'lead-delivery-runner',
       ...(options.schema ? { options: `-c search_path=${options.schema},public` } : {}),
     });

@@ -1,0 +1,69 @@
+/**
+ * Named (prepared) statements for every parameterised query on a node-postgres connection, the
+ * runner's own and pg-boss's.
+ *
+ * PostgreSQL parses, analyses and plans an unnamed statement on every execution. The runner sends
+ * the same few dozen statement texts over and over (intake, claim, settle, pg-boss's insert, fetch
+ * and complete), and on the intake path that work was ~40% of a backend's CPU (perf record of the
+ * backends; pg-boss's insert alone planned for 0.38 ms a call). A named statement is parsed once
+ * per connection and its plan cached by the server (custom plans first, then a generic one when
+ * PostgreSQL judges it no worse).
+ *
+ * A text gets a name the first time it is seen, for the life of the process, so a name means the
+ * same text on every connection. The set is bounded: texts beyond it stay unnamed, so a caller
+ * that builds texts on the fly cannot make every connection hold ever more statements. A query
+ * called without values is left alone, and so is one with no values whose text has a semicolon:
+ * such a text may hold several statements (migrations, pg-boss's DDL and flows), which the
+ * extended protocol a named statement needs does not allow. pg-boss's fetch is the case for
+ * naming a query with no values: its text is fixed, it runs in every fetch loop, and unnamed it
+ * was planned on every call (0.5 ms each).
+ */
+import pg from 'pg';
+
+/** More than the runner and pg-boss send (~80 texts), few enough to cost the server little. */
+export const MAX_NAMED_STATEMENTS = 500;
+
+const names = new Map<string, string>();
+
+/** The statement name for `text`, or undefined once the set is full. */
+export function statementName(text: string): string | undefined {
+  let name = names.get(text);
+  if (name === undefined && names.size < MAX_NAMED_STATEMENTS) {
+    name = `ld_${names.size + 1}`;
+    names.set(text, name);
+  }
+  return name;
+}
+
+/** How many texts have a name (tests). */
+export function namedStatementCount(): number {
+  return names.size;
+}
+
+type QueryArguments = Parameters<pg.Client['query']>;
+const plainQuery = pg.Client.prototype.query as (...args: unknown[]) => unknown;
+
+/**
+ * A pg Client that names `query(text, values)` calls (pg-boss and pg's Pool call it that way).
+ * Pass it as the Pool's `Client`.
+ */
+export class PreparedStatementClient extends pg.Client {}
+
+Object.defineProperty(PreparedStatementClient.prototype, 'query', {
+  configurable: true,
+  writable: true,
+  value: function namedQuery(this: pg.Client, ...args: QueryArguments): unknown {
+    const [text, values, callback] = args as unknown[];
+    if (
+      typeof text === 'string' &&
+      Array.isArray(values) &&
+      (values.length > 0 || !text.includes(';'))
+    ) {
+      const name = statementName(text);
+      if (name !== undefined) {
+        return plainQuery.call(this, { name, text, values }, callback);
+      }
+    }
+    return plainQuery.apply(this, args);
+  },
+});
