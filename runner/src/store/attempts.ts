@@ -107,40 +107,47 @@ export function decodeCursor(text: string): Cursor {
   throw new InvalidCursorError();
 }
 
-export const attemptSql = {
-  /** Many attempts in one statement (a worker records a whole endpoint group at once). */
-  insertMany: (attempts: readonly Attempt[]): Sql => ({
-    text: `INSERT INTO attempts (id, delivery_id, seller_id, endpoint_id, lead_id, message_type,
+/** The INSERT of many attempts, their rows a JSON array in parameter `param` (attemptsJson). */
+export function insertAttemptsText(param: string): string {
+  return `INSERT INTO attempts (id, delivery_id, seller_id, endpoint_id, lead_id, message_type,
         test, attempt, started_at, duration_ms, status, http_status, error, response_excerpt,
         request_headers)
       SELECT x.id, x.delivery_id, x.seller_id, x.endpoint_id, x.lead_id, x.message_type, x.test,
         x.attempt, x.started_at, x.duration_ms, x.status, x.http_status, x.error,
         x.response_excerpt, COALESCE(x.request_headers, '{}'::jsonb)
-      FROM jsonb_to_recordset($1::jsonb) AS x(id text, delivery_id text, seller_id text,
+      FROM jsonb_to_recordset(${param}::jsonb) AS x(id text, delivery_id text, seller_id text,
         endpoint_id text, lead_id text, message_type text, test boolean, attempt int,
         started_at timestamptz, duration_ms int, status text, http_status int, error text,
-        response_excerpt text, request_headers jsonb)`,
-    values: [
-      JSON.stringify(
-        attempts.map((attempt) => ({
-          id: attempt.id,
-          delivery_id: attempt.deliveryId,
-          seller_id: attempt.sellerId,
-          endpoint_id: attempt.endpointId,
-          lead_id: attempt.leadId,
-          message_type: attempt.messageType,
-          test: attempt.test,
-          attempt: attempt.attempt,
-          started_at: attempt.startedAt.toISOString(),
-          duration_ms: Math.max(0, Math.round(attempt.durationMs)),
-          status: attempt.status,
-          http_status: attempt.httpStatus,
-          error: attempt.error,
-          response_excerpt: attempt.responseExcerpt,
-          request_headers: attempt.requestHeaders ?? {},
-        })),
-      ),
-    ],
+        response_excerpt text, request_headers jsonb)`;
+}
+
+export function attemptsJson(attempts: readonly Attempt[]): string {
+  return JSON.stringify(
+    attempts.map((attempt) => ({
+      id: attempt.id,
+      delivery_id: attempt.deliveryId,
+      seller_id: attempt.sellerId,
+      endpoint_id: attempt.endpointId,
+      lead_id: attempt.leadId,
+      message_type: attempt.messageType,
+      test: attempt.test,
+      attempt: attempt.attempt,
+      started_at: attempt.startedAt.toISOString(),
+      duration_ms: Math.max(0, Math.round(attempt.durationMs)),
+      status: attempt.status,
+      http_status: attempt.httpStatus,
+      error: attempt.error,
+      response_excerpt: attempt.responseExcerpt,
+      request_headers: attempt.requestHeaders ?? {},
+    })),
+  );
+}
+
+export const attemptSql = {
+  /** Many attempts in one statement (a worker records a whole endpoint group at once). */
+  insertMany: (attempts: readonly Attempt[]): Sql => ({
+    text: insertAttemptsText('$1'),
+    values: [attemptsJson(attempts)],
   }),
   /** Which of `ids` are already written (a retried transaction whose commit answer was lost). */
   existing: (ids: readonly string[]): Sql => ({

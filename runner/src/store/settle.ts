@@ -5,6 +5,7 @@
  * row, but leaves the delivery to the new claimant.
  */
 import type { Db, Sql } from '../db/types.js';
+import { attemptsJson, insertAttemptsText, type Attempt } from './attempts.js';
 import type { AttemptOutcome, Delivery, DeliveryStatus } from './deliveries.js';
 
 export type Settlement =
@@ -16,38 +17,56 @@ export interface SettleRequest {
   outcome: AttemptOutcome;
 }
 
-export const settleSql = {
-  /** Settles many deliveries in one statement; each row fenced by its own claim. */
-  settleMany: (requests: readonly SettleRequest[]): Sql => ({
-    text: `UPDATE deliveries d SET status = x.status, next_attempt_at = x.next_attempt_at,
+function settleText(param: string): string {
+  return `UPDATE deliveries d SET status = x.status, next_attempt_at = x.next_attempt_at,
         claim_job_id = CASE WHEN x.status = 'pending' THEN NULL ELSE d.claim_job_id END,
         claim_attempt = CASE WHEN x.status = 'pending' THEN NULL ELSE d.claim_attempt END,
         last_http_status = x.http_status, last_error = x.error,
         payload = COALESCE(d.payload, x.payload), content_type = COALESCE(d.content_type, x.content_type),
         updated_at = now()
-      FROM jsonb_to_recordset($1::jsonb) AS x(id text, status text, next_attempt_at timestamptz,
+      FROM jsonb_to_recordset(${param}::jsonb) AS x(id text, status text, next_attempt_at timestamptz,
         claim_job_id text, claim_attempt int, http_status int, error text, payload text,
         content_type text)
       WHERE d.id = x.id AND d.status = 'sending'
         AND d.claim_job_id IS NOT DISTINCT FROM x.claim_job_id
-        AND d.claim_attempt IS NOT DISTINCT FROM x.claim_attempt
-      RETURNING d.id`,
-    values: [
-      JSON.stringify(
-        requests.map(({ delivery, settlement, outcome }) => ({
-          id: delivery.id,
-          status: settlement.status,
-          next_attempt_at:
-            settlement.status === 'pending' ? settlement.nextAttemptAt.toISOString() : null,
-          claim_job_id: delivery.claimJobId,
-          claim_attempt: delivery.claimAttempt,
-          http_status: outcome.httpStatus ?? null,
-          error: outcome.error ?? null,
-          payload: outcome.payload ?? null,
-          content_type: outcome.contentType ?? null,
-        })),
-      ),
-    ],
+        AND d.claim_attempt IS NOT DISTINCT FROM x.claim_attempt`;
+}
+
+function settleJson(requests: readonly SettleRequest[]): string {
+  return JSON.stringify(
+    requests.map(({ delivery, settlement, outcome }) => ({
+      id: delivery.id,
+      status: settlement.status,
+      next_attempt_at:
+        settlement.status === 'pending' ? settlement.nextAttemptAt.toISOString() : null,
+      claim_job_id: delivery.claimJobId,
+      claim_attempt: delivery.claimAttempt,
+      http_status: outcome.httpStatus ?? null,
+      error: outcome.error ?? null,
+      payload: outcome.payload ?? null,
+      content_type: outcome.contentType ?? null,
+    })),
+  );
+}
+
+export const settleSql = {
+  /**
+   * A batch's attempt rows and its settlements in one statement (one round trip instead of two).
+   * `pair_open`: another delivery of the settled one's lead and endpoint is pending or sending,
+   * so ending this one may have to hand the turn on (R4); without one there is nothing to hand
+   * on, and the recorder skips the hand-off's statements. The subquery reads the statement's
+   * snapshot, in which the settled delivery itself is still sending (hence `o.id <> s.id`); a
+   * delivery committed after that snapshot arrived with its own job, and its claim waits on this
+   * row's lock (ordering.ts), so it cannot be left waiting.
+   */
+  recordMany: (attempts: readonly Attempt[], requests: readonly SettleRequest[]): Sql => ({
+    text: `WITH written AS (${insertAttemptsText('$1')}),
+      settled AS (${settleText('$2')} RETURNING d.id, d.endpoint_id, d.lead_id)
+      SELECT s.id, EXISTS (SELECT 1 FROM deliveries o
+          WHERE o.endpoint_id = s.endpoint_id AND o.lead_id = s.lead_id AND NOT o.test
+            AND o.status IN ('pending', 'sending') AND o.id <> s.id) AS pair_open
+      FROM settled s`,
+    values: [attemptsJson(attempts), settleJson(requests)],
   }),
   statuses: (ids: readonly string[]): Sql => ({
     text: 'SELECT id, status FROM deliveries WHERE id = ANY ($1::text[])',
@@ -55,15 +74,25 @@ export const settleSql = {
   }),
 };
 
-/** The ids whose claim was still the caller's (the others changed nothing). */
-export async function settleDeliveries(
+export interface Recorded {
+  /** The deliveries whose claim was still the caller's (the others changed nothing). */
+  settled: Set<string>;
+  /** Of those, the ones with another open delivery of their lead and endpoint. */
+  pairOpen: Set<string>;
+}
+
+/** settleSql.recordMany: writes every attempt row and settles the deliveries still claimed. */
+export async function recordAndSettle(
   tx: Db,
+  attempts: readonly Attempt[],
   requests: readonly SettleRequest[],
-): Promise<Set<string>> {
-  if (requests.length === 0) return new Set();
-  const { text, values } = settleSql.settleMany(requests);
-  const { rows } = await tx.query<{ id: string }>(text, values);
-  return new Set(rows.map((row) => row.id));
+): Promise<Recorded> {
+  const { text, values } = settleSql.recordMany(attempts, requests);
+  const { rows } = await tx.query<{ id: string; pair_open: boolean }>(text, values);
+  return {
+    settled: new Set(rows.map((row) => row.id)),
+    pairOpen: new Set(rows.filter((row) => row.pair_open).map((row) => row.id)),
+  };
 }
 
 export async function deliveryStatuses(

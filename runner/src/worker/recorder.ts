@@ -5,12 +5,12 @@ import type { Db } from '../db/types.js';
 import { newId } from '../ids.js';
 import { attemptDuration, deliveriesTotal } from '../metrics.js';
 import type { DeliveryQueue } from '../queue.js';
-import { existingAttemptIds, insertAttempts, type Attempt } from '../store/attempts.js';
+import { existingAttemptIds, type Attempt } from '../store/attempts.js';
 import type { Delivery } from '../store/deliveries.js';
 import { handOff } from '../store/ordering.js';
 import {
   deliveryStatuses,
-  settleDeliveries,
+  recordAndSettle,
   type Settlement,
   type SettleRequest,
 } from '../store/settle.js';
@@ -109,10 +109,6 @@ export async function recordAttempts(
           );
           return planned.map((p) => statusFromDelivery(current.get(p.delivery.id) ?? null));
         }
-        await insertAttempts(
-          tx,
-          planned.map((p) => p.attempt),
-        );
         const requests: SettleRequest[] = planned.map((p) => ({
           delivery: p.delivery,
           settlement: p.settlement,
@@ -123,7 +119,11 @@ export async function recordAttempts(
             contentType: p.report.contentType,
           },
         }));
-        const settled = await settleDeliveries(tx, requests);
+        const { settled, pairOpen } = await recordAndSettle(
+          tx,
+          planned.map((p) => p.attempt),
+          requests,
+        );
         const retries = planned.filter(
           (p) => settled.has(p.delivery.id) && p.settlement.status === 'pending',
         );
@@ -135,9 +135,10 @@ export async function recordAttempts(
             startAfter: p.settlement.status === 'pending' ? p.settlement.nextAttemptAt : undefined,
           })),
         );
+        // Only an ended delivery with another open one of its pair has a turn to hand on.
         const ended = planned.filter(
           (p) =>
-            settled.has(p.delivery.id) && p.settlement.status !== 'pending' && !p.delivery.test,
+            pairOpen.has(p.delivery.id) && p.settlement.status !== 'pending' && !p.delivery.test,
         );
         await handOff(
           tx,
