@@ -191,6 +191,23 @@ describe('POST /v1/leads', () => {
     expect(await count('leads')).toBe(leads);
   });
 
+  test('a lead order removed behind the runner (after intake knew it) is a 404, writing nothing', async () => {
+    const doomed = await t.createLeadOrder(seller.id, 'Removed by hand');
+    await t.provider.post('/v1/leads', { leadOrderId: doomed, lead: { email: 'a@example.com' } });
+    await t.testDb.db.query('DELETE FROM lead_orders WHERE id = $1', [doomed]);
+    const jobs = await countJobs(t.testDb);
+    const leads = await count('leads');
+    for (let i = 0; i < 2; i++) {
+      const res = await t.provider
+        .post('/v1/leads', { leadOrderId: doomed, lead: { email: 'b@example.com' } })
+        .expect(404);
+      expectErrorShape(res.body, 'not_found');
+      expect(res.body.error.details[0].path).toBe('leadOrderId');
+    }
+    expect(await countJobs(t.testDb)).toBe(jobs);
+    expect(await count('leads')).toBe(leads);
+  });
+
   test('unknown lead keys are each named', async () => {
     const res = await t.provider
       .post('/v1/leads', { leadOrderId: order, lead: { foo: '1', bar: '2', email: 'x' } })

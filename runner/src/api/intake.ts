@@ -11,7 +11,7 @@ import { newId } from '../ids.js';
 import type { DeliveryQueue } from '../queue.js';
 import { insertDeliveries } from '../store/deliveries.js';
 import { eligibleEndpoints } from '../store/endpoints.js';
-import { getLeadOrder, type LeadOrder } from '../store/leadOrders.js';
+import { forgetLeadOrder, getLeadOrderCached, type LeadOrder } from '../store/leadOrders.js';
 import { getLead, insertLead, updateLeadData } from '../store/leads.js';
 import { ApiError, notFound, validationFailed, type ErrorDetail } from './errors.js';
 
@@ -25,6 +25,7 @@ export interface IntakeDeps {
   queue: Pick<DeliveryQueue, 'enqueueDeliveries'>;
 }
 
+const FOREIGN_KEY_VIOLATION = '23503';
 const LEAD_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/;
 const WITH_OFFSET = /T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
 
@@ -155,12 +156,12 @@ export async function acceptLead(
   deps: IntakeDeps,
   input: { leadOrderId: string; lead: LeadRecord },
 ): Promise<LeadEventResult> {
-  const leadOrder = await getLeadOrder(deps.db, input.leadOrderId);
-  if (!leadOrder) {
-    throw notFound('lead order', [
+  const noLeadOrder = () =>
+    notFound('lead order', [
       { path: 'leadOrderId', message: `no lead order "${input.leadOrderId}"` },
     ]);
-  }
+  const leadOrder = await getLeadOrderCached(deps.db, input.leadOrderId);
+  if (!leadOrder) throw noLeadOrder();
   const data = prepareLead(input.lead, leadOrder);
   const leadId = data.leadId as string;
   return deps.db.transaction(async (tx) => {
@@ -169,6 +170,10 @@ export async function acceptLead(
       sellerId: leadOrder.sellerId,
       leadOrderId: leadOrder.id,
       data,
+    }).catch((error: unknown) => {
+      if ((error as { code?: string }).code !== FOREIGN_KEY_VIOLATION) throw error;
+      forgetLeadOrder(deps.db, leadOrder.id);
+      throw noLeadOrder();
     });
     if (!lead) {
       throw new ApiError(409, 'lead_exists', `lead "${leadId}" already exists`, [
