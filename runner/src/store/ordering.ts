@@ -61,6 +61,15 @@ export const orderingSql = {
       RETURNING d.id, d.endpoint_id, d.lead_id, d.superseded_by`,
     values: pairValues(pairs),
   }),
+  /** The pairs that have an open delivery (pending or sending). */
+  openPairs: (pairs: readonly Pair[]): Sql => ({
+    text: `WITH pairs AS (${PAIRS})
+      SELECT p.endpoint_id, p.lead_id FROM pairs p
+      WHERE EXISTS (SELECT 1 FROM deliveries d
+        WHERE d.endpoint_id = p.endpoint_id AND d.lead_id = p.lead_id
+          AND d.status IN ('pending', 'sending') AND NOT d.test)`,
+    values: pairValues(pairs),
+  }),
   /** The first open delivery of each pair (the only one that may be sent). */
   heads: (pairs: readonly Pair[]): Sql => ({
     text: `WITH pairs AS (${PAIRS})
@@ -162,6 +171,27 @@ export async function handOff(
   const superseded = await supersedeStale(tx, pairs);
   const queued = await queueHeads(tx, queue, pairs, options);
   return { superseded, queued };
+}
+
+/**
+ * handOff for the pairs of deliveries that just ended, skipping the pairs with nothing open (the
+ * common case: one statement instead of two). Must run as a statement after the one that ended
+ * them: a claim that locked an ended delivery first and held a newer one behind it has committed
+ * by then, and this statement's snapshot sees what it held.
+ */
+export async function handOffEnded(
+  tx: Db,
+  queue: Pick<DeliveryQueue, 'enqueueDeliveries'>,
+  pairs: readonly Pair[],
+): Promise<{ superseded: Superseded[]; queued: number }> {
+  if (pairs.length === 0) return { superseded: [], queued: 0 };
+  const { text, values } = orderingSql.openPairs(pairs);
+  const { rows } = await tx.query<{ endpoint_id: string; lead_id: string }>(text, values);
+  return handOff(
+    tx,
+    queue,
+    rows.map((row) => ({ endpointId: row.endpoint_id, leadId: row.lead_id })),
+  );
 }
 
 /** Queues each pair's head if it is pending (and not in `skip`). */

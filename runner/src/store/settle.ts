@@ -50,22 +50,10 @@ function settleJson(requests: readonly SettleRequest[]): string {
 }
 
 export const settleSql = {
-  /**
-   * A batch's attempt rows and its settlements in one statement (one round trip instead of two).
-   * `pair_open`: another delivery of the settled one's lead and endpoint is pending or sending,
-   * so ending this one may have to hand the turn on (R4); without one there is nothing to hand
-   * on, and the recorder skips the hand-off's statements. The subquery reads the statement's
-   * snapshot, in which the settled delivery itself is still sending (hence `o.id <> s.id`); a
-   * delivery committed after that snapshot arrived with its own job, and its claim waits on this
-   * row's lock (ordering.ts), so it cannot be left waiting.
-   */
+  /** A batch's attempt rows and its settlements in one statement (one round trip, not two). */
   recordMany: (attempts: readonly Attempt[], requests: readonly SettleRequest[]): Sql => ({
-    text: `WITH written AS (${insertAttemptsText('$1')}),
-      settled AS (${settleText('$2')} RETURNING d.id, d.endpoint_id, d.lead_id)
-      SELECT s.id, EXISTS (SELECT 1 FROM deliveries o
-          WHERE o.endpoint_id = s.endpoint_id AND o.lead_id = s.lead_id AND NOT o.test
-            AND o.status IN ('pending', 'sending') AND o.id <> s.id) AS pair_open
-      FROM settled s`,
+    text: `WITH written AS (${insertAttemptsText('$1')})
+      ${settleText('$2')} RETURNING d.id`,
     values: [attemptsJson(attempts), settleJson(requests)],
   }),
   statuses: (ids: readonly string[]): Sql => ({
@@ -74,25 +62,18 @@ export const settleSql = {
   }),
 };
 
-export interface Recorded {
-  /** The deliveries whose claim was still the caller's (the others changed nothing). */
-  settled: Set<string>;
-  /** Of those, the ones with another open delivery of their lead and endpoint. */
-  pairOpen: Set<string>;
-}
-
-/** settleSql.recordMany: writes every attempt row and settles the deliveries still claimed. */
+/**
+ * settleSql.recordMany: writes every attempt row and settles the deliveries still claimed by the
+ * caller; returns those (the others changed nothing).
+ */
 export async function recordAndSettle(
   tx: Db,
   attempts: readonly Attempt[],
   requests: readonly SettleRequest[],
-): Promise<Recorded> {
+): Promise<Set<string>> {
   const { text, values } = settleSql.recordMany(attempts, requests);
-  const { rows } = await tx.query<{ id: string; pair_open: boolean }>(text, values);
-  return {
-    settled: new Set(rows.map((row) => row.id)),
-    pairOpen: new Set(rows.filter((row) => row.pair_open).map((row) => row.id)),
-  };
+  const { rows } = await tx.query<{ id: string }>(text, values);
+  return new Set(rows.map((row) => row.id));
 }
 
 export async function deliveryStatuses(

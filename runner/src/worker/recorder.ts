@@ -7,7 +7,7 @@ import { attemptDuration, deliveriesTotal } from '../metrics.js';
 import type { DeliveryQueue } from '../queue.js';
 import { existingAttemptIds, type Attempt } from '../store/attempts.js';
 import type { Delivery } from '../store/deliveries.js';
-import { handOff } from '../store/ordering.js';
+import { handOffEnded } from '../store/ordering.js';
 import {
   deliveryStatuses,
   recordAndSettle,
@@ -119,7 +119,7 @@ export async function recordAttempts(
             contentType: p.report.contentType,
           },
         }));
-        const { settled, pairOpen } = await recordAndSettle(
+        const settled = await recordAndSettle(
           tx,
           planned.map((p) => p.attempt),
           requests,
@@ -135,12 +135,11 @@ export async function recordAttempts(
             startAfter: p.settlement.status === 'pending' ? p.settlement.nextAttemptAt : undefined,
           })),
         );
-        // Only an ended delivery with another open one of its pair has a turn to hand on.
         const ended = planned.filter(
           (p) =>
-            pairOpen.has(p.delivery.id) && p.settlement.status !== 'pending' && !p.delivery.test,
+            settled.has(p.delivery.id) && p.settlement.status !== 'pending' && !p.delivery.test,
         );
-        await handOff(
+        await handOffEnded(
           tx,
           queue,
           ended.map((p) => ({ endpointId: p.delivery.endpointId, leadId: p.delivery.leadId })),
