@@ -224,6 +224,43 @@ describe('POST /v1/leads', () => {
   });
 });
 
+describe('intake with more endpoints than the last lead had', () => {
+  test('every eligible endpoint gets one delivery and one job, in creation order, as the count changes', async () => {
+    const many = await t.createSeller('Many Endpoints');
+    const manyOrder = await t.createLeadOrder(many.id, 'Wide');
+    const endpointIds: string[] = [];
+    const addEndpoints = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const res = await t
+          .as(many.apiKey)
+          .post('/v1/endpoints', {
+            name: `E${endpointIds.length}`,
+            url: 'https://crm.example.com/in',
+          })
+          .expect(201);
+        endpointIds.push(res.body.id);
+      }
+    };
+    const postLead = async () => {
+      const jobs = await countJobs(t.testDb);
+      const res = await t.provider
+        .post('/v1/leads', { leadOrderId: manyOrder, lead: { email: 'w@example.com' } })
+        .expect(202);
+      expect(res.body.deliveries.map((d: { endpointId: string }) => d.endpointId)).toEqual(
+        endpointIds,
+      );
+      expect(await count('deliveries', 'lead_id = $1', [res.body.leadId])).toBe(endpointIds.length);
+      expect(await countJobs(t.testDb)).toBe(jobs + endpointIds.length);
+    };
+    await postLead(); // no endpoint yet
+    await addEndpoints(7);
+    await postLead(); // more than the last lead made
+    await postLead(); // as many
+    await addEndpoints(2);
+    await postLead();
+  });
+});
+
 describe('intake atomicity', () => {
   test('a failure after the jobs were inserted leaves no lead, no delivery and no job', async () => {
     // A queue that really inserts the jobs (in the transaction), then fails.

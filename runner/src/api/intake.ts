@@ -11,8 +11,14 @@ import { newId } from '../ids.js';
 import type { DeliveryQueue } from '../queue.js';
 import { insertDeliveries } from '../store/deliveries.js';
 import { eligibleEndpoints } from '../store/endpoints.js';
-import { forgetLeadOrder, getLeadOrderCached, type LeadOrder } from '../store/leadOrders.js';
-import { getLead, insertLead, updateLeadData } from '../store/leads.js';
+import { insertNewLead } from '../store/intake.js';
+import {
+  forgetLeadOrder,
+  getLeadOrderCached,
+  LEAD_ORDER_CACHE_SIZE,
+  type LeadOrder,
+} from '../store/leadOrders.js';
+import { getLead, updateLeadData } from '../store/leads.js';
 import { ApiError, notFound, validationFailed, type ErrorDetail } from './errors.js';
 
 export interface LeadEventResult {
@@ -151,7 +157,27 @@ async function fanOut(
   }));
 }
 
-/** POST /v1/leads. */
+/**
+ * How many deliveries the last lead of each lead order made: the number of delivery ids the next
+ * one brings to its statement (store/intake.ts). Too few costs one more statement, too many a
+ * few unused ids. Bounded like the lead order cache.
+ */
+const deliveriesPerLeadOrder = new Map<string, number>();
+const UNKNOWN_LEAD_ORDER_DELIVERIES = 4;
+
+function expectedDeliveries(leadOrderId: string): number {
+  return deliveriesPerLeadOrder.get(leadOrderId) ?? UNKNOWN_LEAD_ORDER_DELIVERIES;
+}
+
+function rememberDeliveries(leadOrderId: string, count: number): void {
+  if (deliveriesPerLeadOrder.get(leadOrderId) === count) return;
+  if (deliveriesPerLeadOrder.size >= LEAD_ORDER_CACHE_SIZE) {
+    deliveriesPerLeadOrder.delete(deliveriesPerLeadOrder.keys().next().value as string);
+  }
+  deliveriesPerLeadOrder.set(leadOrderId, count);
+}
+
+/** POST /v1/leads: the lead, its deliveries and their jobs in one transaction. */
 export async function acceptLead(
   deps: IntakeDeps,
   input: { leadOrderId: string; lead: LeadRecord },
@@ -164,18 +190,22 @@ export async function acceptLead(
   if (!leadOrder) throw noLeadOrder();
   const data = prepareLead(input.lead, leadOrder);
   const leadId = data.leadId as string;
+  const deliveryIds = Array.from({ length: expectedDeliveries(leadOrder.id) }, () =>
+    newId('delivery'),
+  );
   return deps.db.transaction(async (tx) => {
-    const lead = await insertLead(tx, {
+    const result = await insertNewLead(tx, {
       id: leadId,
       sellerId: leadOrder.sellerId,
       leadOrderId: leadOrder.id,
       data,
+      deliveryIds,
     }).catch((error: unknown) => {
       if ((error as { code?: string }).code !== FOREIGN_KEY_VIOLATION) throw error;
       forgetLeadOrder(deps.db, leadOrder.id);
       throw noLeadOrder();
     });
-    if (!lead) {
+    if (!result.inserted) {
       throw new ApiError(409, 'lead_exists', `lead "${leadId}" already exists`, [
         {
           path: 'lead.leadId',
@@ -184,14 +214,30 @@ export async function acceptLead(
         },
       ]);
     }
-    const deliveries = await fanOut(tx, deps.queue, {
-      sellerId: lead.sellerId,
-      leadOrderId: lead.leadOrderId,
-      leadId: lead.id,
-      snapshot: lead.data,
-      messageType: 'new_lead',
-    });
-    return { leadId: lead.id, deliveries };
+    let deliveries = result.deliveries;
+    if (result.unwritten) {
+      const written = await insertDeliveries(
+        tx,
+        result.unwritten.map((endpointId) => ({
+          id: newId('delivery'),
+          sellerId: leadOrder.sellerId,
+          endpointId,
+          leadId,
+          messageType: 'new_lead' as const,
+          leadSnapshot: data,
+        })),
+      );
+      deliveries = written.map((d) => ({ id: d.id, endpointId: d.endpointId }));
+    }
+    rememberDeliveries(leadOrder.id, deliveries.length);
+    await deps.queue.enqueueDeliveries(
+      tx,
+      deliveries.map((d) => ({ deliveryId: d.id, endpointId: d.endpointId })),
+    );
+    return {
+      leadId,
+      deliveries: deliveries.map((d) => ({ ...d, messageType: 'new_lead' as const })),
+    };
   });
 }
 

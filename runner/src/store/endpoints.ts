@@ -121,6 +121,29 @@ function settingsValues(box: SecretBox, settings: EndpointSettings): unknown[] {
   ];
 }
 
+/**
+ * R4 eligibility, in SQL, as a condition on endpoints `e`: the seller's endpoints (enabled or not:
+ * a disabled endpoint's deliveries are created and held) whose lead orders are empty or contain
+ * this one, whose type takes this message type and, for updates, that map a meeting field. The
+ * arguments name the parameters: seller id, lead order id, endpoint types (text[]) and, for
+ * updates, the meeting field keys (text[]).
+ */
+export function eligibleCondition(
+  seller: string,
+  leadOrder: string,
+  types: string,
+  meetingFields: string | null,
+): string {
+  const meeting = meetingFields
+    ? `
+        AND EXISTS (SELECT 1 FROM jsonb_array_elements(e.field_mappings) AS m
+                    WHERE m ->> 'field' = ANY (${meetingFields}::text[]))`
+    : '';
+  return `e.seller_id = ${seller}
+        AND (cardinality(e.lead_order_ids) = 0 OR ${leadOrder} = ANY (e.lead_order_ids))
+        AND e.type = ANY (${types}::text[])${meeting}`;
+}
+
 export const endpointSql = {
   insert: (
     box: SecretBox,
@@ -173,11 +196,7 @@ export const endpointSql = {
     text: 'DELETE FROM endpoints WHERE seller_id = $1 AND id = $2',
     values: [sellerId, id],
   }),
-  /**
-   * R4 eligibility, in SQL: the seller's endpoints (enabled or not: a disabled endpoint's
-   * deliveries are created and held) whose lead orders are empty or contain this one, whose type
-   * takes this message type and, for updates, that map a meeting field.
-   */
+  /** R4 eligibility (eligibleCondition), in the endpoints' creation order. */
   eligible: (input: {
     sellerId: string;
     leadOrderId: string;
@@ -185,15 +204,7 @@ export const endpointSql = {
     meetingFields: readonly string[] | null;
   }): Sql => ({
     text: `SELECT e.id, e.enabled FROM endpoints e
-      WHERE e.seller_id = $1
-        AND (cardinality(e.lead_order_ids) = 0 OR $2 = ANY (e.lead_order_ids))
-        AND e.type = ANY ($3::text[])${
-          input.meetingFields
-            ? `
-        AND EXISTS (SELECT 1 FROM jsonb_array_elements(e.field_mappings) AS m
-                    WHERE m ->> 'field' = ANY ($4::text[]))`
-            : ''
-        }
+      WHERE ${eligibleCondition('$1', '$2', '$3', input.meetingFields ? '$4' : null)}
       ORDER BY e.created_at, e.id`,
     values: input.meetingFields
       ? [input.sellerId, input.leadOrderId, input.types, input.meetingFields]

@@ -23,12 +23,6 @@ interface LeadRow {
 const COLUMNS = 'id, seller_id, lead_order_id, data, created_at, updated_at';
 
 export const leadSql = {
-  /** Inserts unless the id exists: no row back means a duplicate (no aborted transaction). */
-  insert: (lead: { id: string; sellerId: string; leadOrderId: string; data: LeadRecord }): Sql => ({
-    text: `INSERT INTO leads (id, seller_id, lead_order_id, data) VALUES ($1, $2, $3, $4::jsonb)
-      ON CONFLICT (id) DO NOTHING RETURNING ${COLUMNS}`,
-    values: [lead.id, lead.sellerId, lead.leadOrderId, JSON.stringify(lead.data)],
-  }),
   get: (id: string, forUpdate = false): Sql => ({
     text: `SELECT ${COLUMNS} FROM leads WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`,
     values: [id],
@@ -48,16 +42,6 @@ function toLead(row: LeadRow): Lead {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
-}
-
-/** The new lead, or null when a lead with this id already exists. */
-export async function insertLead(
-  db: Db,
-  lead: { id: string; sellerId: string; leadOrderId: string; data: LeadRecord },
-): Promise<Lead | null> {
-  const { text, values } = leadSql.insert(lead);
-  const { rows } = await db.query<LeadRow>(text, values);
-  return rows[0] ? toLead(rows[0]) : null;
 }
 
 export async function getLead(
