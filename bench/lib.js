@@ -4,6 +4,7 @@ const { readFileSync, mkdtempSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const path = require('node:path');
 const pg = require('pg');
+const { Agent, request } = require('undici');
 
 const ROOT = path.resolve(__dirname, '..');
 const SERVER_URL = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -133,20 +134,29 @@ async function startRunner(role, databaseUrl, extraEnv = {}) {
   };
 }
 
+/**
+ * The runner's API through undici's request (not fetch): the load generator shares the two cores
+ * with the system it measures, and fetch's WHATWG streams cost it ~0.4 ms of CPU per lead more.
+ */
 function api(baseUrl) {
+  const dispatcher = new Agent({ keepAliveTimeout: 60_000 });
   const call = async (key, method, route, body) => {
-    const response = await fetch(`${baseUrl}${route}`, {
+    const response = await request(`${baseUrl}${route}`, {
       method,
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
+      dispatcher,
     });
-    const text = await response.text();
-    if (response.status >= 300) throw new Error(`${method} ${route}: ${response.status} ${text}`);
+    const text = await response.body.text();
+    if (response.statusCode >= 300) {
+      throw new Error(`${method} ${route}: ${response.statusCode} ${text}`);
+    }
     return JSON.parse(text);
   };
   return {
     provider: (route, body) => call(PROVIDER_KEY, 'POST', route, body),
     seller: call,
+    close: () => dispatcher.close(),
   };
 }
 

@@ -83,6 +83,7 @@ async function deliveryThroughput({ databaseUrl, receiver, leads, endpoints, pre
     });
   }
   const taken = await intake(client, order.id, leads);
+  await client.close();
   await apiRunner.stop();
   const expected = leads * endpoints;
   await receiver.reset();
@@ -171,6 +172,7 @@ async function steadyLatency({ databaseUrl, receiver, perSecond, seconds }) {
   await Promise.all(inFlight);
   await lib.waitFor(async () => (await receiver.count()) >= total, 120_000);
   const arrivals = await receiver.arrivals();
+  await client.close();
   await runner.stop();
   await worker.stop();
   const latencies = [...answeredAt]
@@ -237,6 +239,7 @@ async function historyQuery({ databaseUrl, receiver, rows, runs = 300 }) {
   const apiRunner = await lib.startRunner('api', databaseUrl);
   const client = lib.api(apiRunner.baseUrl);
   const { seller, endpoints } = await setUpSeller(client, 1, receiver.url);
+  await client.close();
   await apiRunner.stop();
   const endpointId = endpoints[0].id;
   await fillHistory(databaseUrl, endpointId, seller.id, rows);

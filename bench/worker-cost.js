@@ -71,6 +71,7 @@ async function buildTemplate(receiver) {
     const client = lib.api(api.baseUrl);
     const { order } = await setUpSeller(client, 1, receiver.url);
     await intake(client, order.id, LEADS);
+    await client.close();
   } finally {
     await api.stop();
   }
