@@ -1,6 +1,6 @@
 // Shared pieces of the benchmark: processes, PostgreSQL databases, the runner's API, statistics.
 const { fork, spawn } = require('node:child_process');
-const { readFileSync, mkdtempSync } = require('node:fs');
+const { readFileSync, readdirSync, mkdtempSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const path = require('node:path');
 const pg = require('pg');
@@ -70,6 +70,32 @@ async function startReceiver() {
         child.send({ type: 'stop' });
       }),
   };
+}
+
+/** utime + stime of a process or thread, in seconds. */
+function cpuSeconds(statPath) {
+  try {
+    const fields = readFileSync(statPath, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU of every PostgreSQL server process on this machine (the benchmark owns the server). */
+function postgresCpuSeconds() {
+  let total = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('postgres')) {
+        total += cpuSeconds(`/proc/${pid}/stat`);
+      }
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return total;
 }
 
 /** Peak resident set size (VmHWM) of a process, in MB, from /proc. */
@@ -188,10 +214,12 @@ module.exports = {
   RUNNER_NODE_FLAGS,
   PROVIDER_KEY,
   api,
+  cpuSeconds,
   createDatabase,
   dropDatabase,
   percentile,
   pool,
+  postgresCpuSeconds,
   sleep,
   startReceiver,
   startRunner,

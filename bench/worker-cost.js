@@ -10,37 +10,12 @@
 const { readFileSync, readdirSync } = require('node:fs');
 const pg = require('pg');
 const lib = require('./lib');
+const { cpuSeconds, postgresCpuSeconds } = lib;
 const { anyOpen, setUpSeller, intake } = require('./scenarios');
 
 const LEADS = Number(process.env.LEADS || 20000);
 const TEMPLATE = 'ld_bench_worker_template';
 const RUN_DB = 'ld_bench_worker_run';
-
-/** utime + stime of a process or thread, in seconds. */
-function cpuSeconds(statPath) {
-  try {
-    const fields = readFileSync(statPath, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
-
-/** CPU of every PostgreSQL server process on this machine (the benchmark owns the server). */
-function postgresCpuSeconds() {
-  let total = 0;
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      if (readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('postgres')) {
-        total += cpuSeconds(`/proc/${pid}/stat`);
-      }
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return total;
-}
 
 /** CPU by thread name: V8's garbage collector helpers show up as V8Worker. */
 function threadCpu(pid) {

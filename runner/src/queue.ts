@@ -12,7 +12,6 @@
  */
 import { EventEmitter } from 'node:events';
 import { PgliteDb } from './db/pglite.js';
-import { PreparedStatementClient } from './db/preparedStatements.js';
 import { PostgresDb } from './db/postgres.js';
 import type { Db } from './db/types.js';
 
@@ -170,8 +169,6 @@ export async function createQueue(options: CreateQueueOptions): Promise<Delivery
       ...common,
       connectionString: options.db.connectionString,
       max: options.max ?? 4,
-      // pg-boss hands its options to its node-postgres Pool: its statements are prepared too.
-      ...({ Client: PreparedStatementClient } as Partial<PgBossConstructorOptions>),
     });
   } else {
     throw new Error('createQueue needs the Db from openDb (PostgreSQL or PGlite)');

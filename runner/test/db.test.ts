@@ -251,15 +251,15 @@ describe('prepared statements on PostgreSQL', () => {
     expect(rows).toEqual([{ body: 'b' }]);
   });
 
-  test('a fixed text without values is prepared; one with a semicolon or no values array is not', async () => {
+  test('a text without values is not prepared (it may hold several statements)', async () => {
     if (!db) return;
-    const fixed = 'SELECT count(*)::int AS n FROM notes WHERE id > 0';
+    const single = 'SELECT count(*)::int AS n FROM notes WHERE id > 0';
     const multi = 'UPDATE notes SET body = body; SELECT 1 AS one';
-    expect((await db.executeSql(fixed, [])).rows).toEqual([{ n: expect.any(Number) }]);
+    expect((await db.executeSql(single, [])).rows).toEqual([{ n: expect.any(Number) }]);
     expect((await db.executeSql(multi, [])).rows).toEqual([{ one: 1 }]);
     expect((await db.executeSql(multi)).rows).toEqual([{ one: 1 }]);
     const prepared = await preparedTexts(db);
-    expect(prepared).toEqual(expect.arrayContaining([fixed]));
+    expect(prepared).not.toContain(single);
     expect(prepared).not.toContain(multi);
   });
 

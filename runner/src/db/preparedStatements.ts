@@ -1,26 +1,27 @@
 /**
- * Named (prepared) statements for every parameterised query on a node-postgres connection, the
- * runner's own and pg-boss's.
+ * Named (prepared) statements for the runner's parameterised queries (its own pool; pg-boss's
+ * statements inside the runner's transactions, such as its job insert, go through it too).
  *
  * PostgreSQL parses, analyses and plans an unnamed statement on every execution. The runner sends
- * the same few dozen statement texts over and over (intake, claim, settle, pg-boss's insert, fetch
- * and complete), and on the intake path that work was ~40% of a backend's CPU (perf record of the
- * backends; pg-boss's insert alone planned for 0.38 ms a call). A named statement is parsed once
- * per connection and its plan cached by the server (custom plans first, then a generic one when
- * PostgreSQL judges it no worse).
+ * the same few dozen statement texts over and over, and on the intake path that work was ~40% of
+ * a backend's CPU (perf record of the backends; pg-boss's insert alone planned for 0.38 ms a
+ * call). A named statement is parsed once per connection and its plan cached by the server
+ * (custom plans first, then a generic one when PostgreSQL judges it no worse).
+ *
+ * Not named, on purpose:
+ * - a query without values: the text may hold several statements (migrations, pg-boss's DDL),
+ *   which the extended protocol does not allow; and a parameterless statement's cached plan is
+ *   never re-planned for the data, only on invalidation. Named, pg-boss's fetch (fixed text, no
+ *   values) kept the plan made when its job table was new and ran 2.3x slower (P1 A/B).
+ * - pg-boss's own pool (fetch, complete): generic plans for its batch statements measured worse.
  *
  * A text gets a name the first time it is seen, for the life of the process, so a name means the
  * same text on every connection. The set is bounded: texts beyond it stay unnamed, so a caller
- * that builds texts on the fly cannot make every connection hold ever more statements. A query
- * called without values is left alone, and so is one with no values whose text has a semicolon:
- * such a text may hold several statements (migrations, pg-boss's DDL and flows), which the
- * extended protocol a named statement needs does not allow. pg-boss's fetch is the case for
- * naming a query with no values: its text is fixed, it runs in every fetch loop, and unnamed it
- * was planned on every call (0.5 ms each).
+ * that builds texts on the fly cannot make every connection hold ever more statements.
  */
 import pg from 'pg';
 
-/** More than the runner and pg-boss send (~80 texts), few enough to cost the server little. */
+/** More than the runner sends (~80 texts), few enough to cost the server little. */
 export const MAX_NAMED_STATEMENTS = 500;
 
 const names = new Map<string, string>();
@@ -54,11 +55,7 @@ Object.defineProperty(PreparedStatementClient.prototype, 'query', {
   writable: true,
   value: function namedQuery(this: pg.Client, ...args: QueryArguments): unknown {
     const [text, values, callback] = args as unknown[];
-    if (
-      typeof text === 'string' &&
-      Array.isArray(values) &&
-      (values.length > 0 || !text.includes(';'))
-    ) {
+    if (typeof text === 'string' && Array.isArray(values) && values.length > 0) {
       const name = statementName(text);
       if (name !== undefined) {
         return plainQuery.call(this, { name, text, values }, callback);
