@@ -228,7 +228,9 @@ async function fillHistory(
         [endpointId, rows],
       );
     }
-    await db.query('ANALYZE');
+    // A table that grew to a million rows over months has been vacuumed: without it autovacuum
+    // works through the fresh rows while P4 and P5 are being measured (P4's p99 moved 3.8-6.3 ms).
+    await db.query('VACUUM ANALYZE');
   } finally {
     await db.end();
   }
