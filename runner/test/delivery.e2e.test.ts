@@ -254,3 +254,26 @@ test('R5: a disabled endpoint holds its deliveries and sends them when enabled a
   const [attempt] = await attemptsOf(endpoint.id, 1);
   expect(attempt).toMatchObject({ status: 'success', attempt: 1 });
 });
+
+test('an endpoint edited between two leads: the next delivery goes out with its new settings', async () => {
+  const endpoint = await createEndpoint({ headers: [{ name: 'X-Team', value: 'blue' }] });
+  await postLead();
+  const [first] = await receiver.waitFor(1);
+  expect(first.headers['x-team']).toBe('blue');
+
+  const moved = await startReceiver('/moved');
+  try {
+    const edit = await runner.seller(apiKey, 'PATCH', `/v1/endpoints/${endpoint.id}`, {
+      url: moved.url,
+      headers: [{ name: 'X-Team', value: 'green' }],
+    });
+    expect(edit.status).toBe(200);
+    await postLead({ firstName: 'June' });
+    const [second] = await moved.waitFor(1);
+    expect(second.headers['x-team']).toBe('green');
+    expect(JSON.parse(second.body)).toMatchObject({ firstName: 'June' });
+    expect(receiver.requests).toHaveLength(1);
+  } finally {
+    await moved.close();
+  }
+});

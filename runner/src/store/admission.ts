@@ -6,6 +6,7 @@
 import type { Db, Sql } from '../db/types.js';
 import type { CircuitState } from './flow.js';
 import { toDelivery, type Delivery, type DeliveryRow } from './deliveries.js';
+import { ENDPOINT_VERSION } from './endpoints.js';
 
 export interface ClaimRequest {
   deliveryId: string;
@@ -25,6 +26,8 @@ export interface Candidate {
   consecutiveFailures: number;
   /** An earlier delivery of the same lead to the same endpoint is pending or sending (R4). */
   blocked: boolean;
+  /** The endpoint row's version as this read saw it. */
+  endpointVersion: string;
 }
 
 /**
@@ -79,12 +82,14 @@ export const admissionSql = {
         AND NOT ${EARLIER_OPEN}
         AND (d.message_type = 'new_lead' OR NOT ${NEWER_UPDATE})
       RETURNING d.*, COALESCE((SELECT f.consecutive_failures FROM endpoint_flow f
-        WHERE f.endpoint_id = d.endpoint_id), 0) AS f_failures`,
+        WHERE f.endpoint_id = d.endpoint_id), 0) AS f_failures,
+        (SELECT ${ENDPOINT_VERSION} FROM endpoints e WHERE e.id = d.endpoint_id) AS e_version`,
     values: [...requestValues(requests), breakerEnabled],
   }),
   candidates: (requests: readonly ClaimRequest[]): Sql => ({
     text: `SELECT d.*, c.job_id AS c_job_id, c.attempt AS c_attempt, e.enabled AS e_enabled,
         e.max_concurrency AS e_max_concurrency, e.rate_limit_per_second AS e_rate,
+        ${ENDPOINT_VERSION} AS e_version,
         COALESCE(f.circuit_state, 'closed') AS f_circuit_state,
         COALESCE(f.consecutive_failures, 0) AS f_failures,
         (NOT d.test AND ${EARLIER_OPEN}) AS blocked
@@ -134,6 +139,7 @@ interface CandidateRow extends DeliveryRow {
   f_circuit_state: CircuitState;
   f_failures: number;
   blocked: boolean;
+  e_version: string;
 }
 
 /** The claimable deliveries of `requests`, oldest first; a delivery asked for twice comes once. */
@@ -158,6 +164,7 @@ export async function loadCandidates(
       circuitState: row.f_circuit_state,
       consecutiveFailures: row.f_failures,
       blocked: row.blocked,
+      endpointVersion: row.e_version,
     });
   }
   return candidates;
@@ -188,6 +195,8 @@ export interface FastClaim {
   claimed: Map<string, Delivery>;
   /** Consecutive failures on each claimed delivery's endpoint (its circuit is closed). */
   failures: Map<string, number>;
+  /** Each claimed delivery's endpoint row version, read by the claim. */
+  endpointVersions: Map<string, string>;
 }
 
 /** admissionSql.fastClaim; a single statement, so it needs no transaction of its own. */
@@ -196,12 +205,18 @@ export async function fastClaim(
   requests: readonly ClaimRequest[],
   breakerEnabled: boolean,
 ): Promise<FastClaim> {
-  if (requests.length === 0) return { claimed: new Map(), failures: new Map() };
+  if (requests.length === 0) {
+    return { claimed: new Map(), failures: new Map(), endpointVersions: new Map() };
+  }
   const { text, values } = admissionSql.fastClaim(requests, breakerEnabled);
-  const { rows } = await db.query<DeliveryRow & { f_failures: number }>(text, values);
+  const { rows } = await db.query<DeliveryRow & { f_failures: number; e_version: string }>(
+    text,
+    values,
+  );
   return {
     claimed: new Map(rows.map((row) => [row.id, toDelivery(row)])),
     failures: new Map(rows.map((row) => [row.endpoint_id, row.f_failures])),
+    endpointVersions: new Map(rows.map((row) => [row.endpoint_id, row.e_version])),
   };
 }
 

@@ -37,6 +37,8 @@ export interface Endpoint extends EndpointSettings {
   previousSecretExpiresAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
+  /** The row's version (its xmin): every update of the endpoint changes it. */
+  version: string;
   maxConcurrency: number | null;
   rateLimitPerSecond: number | null;
   circuit: EndpointCircuit;
@@ -76,6 +78,7 @@ interface EndpointRow {
   previous_secret_expires_at: Date | null;
   created_at: Date;
   updated_at: Date;
+  version: string;
   max_concurrency: number | null;
   rate_limit_per_second: number | null;
   circuit: {
@@ -91,10 +94,16 @@ interface EndpointRow {
   last_http_status?: number | null;
 }
 
+/**
+ * An endpoint row's version: its xmin, the transaction that wrote this row version. Every UPDATE
+ * writes a new one, so a worker can tell whether the settings it holds are the committed ones.
+ */
+export const ENDPOINT_VERSION = 'e.xmin::text';
+
 const COLUMNS = `e.id, e.seller_id, e.name, e.url, e.format, e.type, e.enabled, e.timeout_ms,
   e.headers, e.constants, e.field_mappings, e.lead_order_ids, e.signing_secret,
   e.previous_signing_secret, e.previous_secret_expires_at, e.created_at, e.updated_at,
-  e.max_concurrency, e.rate_limit_per_second,
+  ${ENDPOINT_VERSION} AS version, e.max_concurrency, e.rate_limit_per_second,
   (SELECT row_to_json(f) FROM endpoint_flow f WHERE f.endpoint_id = e.id) AS circuit`;
 
 const LAST_ATTEMPT = `LEFT JOIN LATERAL (
@@ -233,6 +242,7 @@ function toEndpoint(box: SecretBox, row: EndpointRow): Endpoint {
     previousSecretExpiresAt: row.previous_secret_expires_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    version: row.version,
     maxConcurrency: row.max_concurrency ?? null,
     rateLimitPerSecond:
       row.rate_limit_per_second === null ? null : Number(row.rate_limit_per_second),

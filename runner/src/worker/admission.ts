@@ -56,6 +56,8 @@ export interface Admission {
   superseded: number;
   /** Each batch endpoint's circuit as read (unlocked) before the claim. */
   circuits: Map<string, { circuitState: CircuitState; consecutiveFailures: number }>;
+  /** The row version of each claimed delivery's endpoint, as the claim read it. */
+  endpointVersions: Map<string, string>;
 }
 
 /**
@@ -208,6 +210,7 @@ export async function admitBatch(
       (a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0),
     ),
     circuits,
+    endpointVersions: new Map([...full.endpointVersions, ...fast.endpointVersions]),
   };
 }
 
@@ -217,6 +220,7 @@ function emptyAdmission(): Admission {
     held: { order: 0, disabled: 0, circuit: 0, concurrency: 0, rate: 0 },
     superseded: 0,
     circuits: new Map(),
+    endpointVersions: new Map(),
   };
 }
 
@@ -237,7 +241,9 @@ async function admitFully(
       concurrency: 0,
       rate: 0,
     };
-    if (all.length === 0) return { claimed: [], held, superseded: 0, circuits: new Map() };
+    if (all.length === 0) {
+      return { claimed: [], held, superseded: 0, circuits: new Map(), endpointVersions: new Map() };
+    }
 
     const locked = await lockPairs(
       tx,
@@ -323,6 +329,7 @@ async function admitFully(
       held,
       superseded: superseded.length,
       circuits,
+      endpointVersions: new Map(candidates.map((c) => [c.delivery.endpointId, c.endpointVersion])),
     };
   });
 }

@@ -17,6 +17,7 @@ import {
 import { circuitUnchanged, recordCircuitOutcomes, type CircuitOutcome } from './circuitBreaker.js';
 import { dispatchToEndpoint, type AttemptReport } from './dispatcher.js';
 import { recordAttempts } from './recorder.js';
+import { EndpointCache } from './endpointCache.js';
 import { signingSecretsOf } from './signingSecrets.js';
 
 export interface WorkerDeps {
@@ -32,6 +33,8 @@ export interface WorkerDeps {
     | 'circuitBreakerCooldownMs'
   >;
   logger: Logger;
+  /** Endpoints held between batches (startWorker makes one per process); none: read every batch. */
+  endpointCache?: EndpointCache;
 }
 
 export interface RunningWorker {
@@ -65,17 +68,22 @@ export async function processBatch(deps: WorkerDeps, jobs: readonly Job[]): Prom
       requests.push({ deliveryId: job.data.deliveryId, jobId: job.id, attempt });
     }
   }
-  // The endpoints are known from the jobs, so they load while the admission runs. A lost
-  // connection retries the admission at once (the same job attempt may re-claim its own claims)
-  // rather than failing the batch into pg-boss's slower retry.
-  const endpointIds = [...new Set(jobs.map((job) => job.data.endpointId))];
-  const [admission, endpoints] = await Promise.all([
+  // The endpoints are known from the jobs: those the worker does not hold load while the
+  // admission runs. A lost connection retries the admission at once (the same job attempt may
+  // re-claim its own claims) rather than failing the batch into pg-boss's slower retry.
+  const cache = deps.endpointCache;
+  const unknown = [...new Set(jobs.map((job) => job.data.endpointId))].filter(
+    (id) => !cache?.has(id),
+  );
+  const [admission, loaded] = await Promise.all([
     withDbRetry(() =>
       admitBatch(deps.db, deps.queue, requests, probes, {
         breakerEnabled: deps.config.circuitBreakerThreshold > 0,
       }),
     ),
-    withDbRetry(() => getEndpointsByIds(deps.db, deps.box, endpointIds)),
+    unknown.length > 0
+      ? withDbRetry(() => getEndpointsByIds(deps.db, deps.box, unknown))
+      : new Map<string, Endpoint>(),
   ]);
   const claimed = admission.claimed;
   if (claimed.length === 0) return;
@@ -86,14 +94,7 @@ export async function processBatch(deps: WorkerDeps, jobs: readonly Job[]): Prom
     if (group) group.push(delivery);
     else groups.set(delivery.endpointId, [delivery]);
   }
-  const unloaded = [...groups.keys()].filter((id) => !endpoints.has(id));
-  if (unloaded.length > 0) {
-    for (const [id, endpoint] of await withDbRetry(() =>
-      getEndpointsByIds(deps.db, deps.box, unloaded),
-    )) {
-      endpoints.set(id, endpoint);
-    }
-  }
+  const endpoints = await endpointsAsClaimed(deps, [...groups.keys()], loaded, admission);
 
   // Every group runs to its end even when another fails, so a failed batch (retried by pg-boss,
   // which may take these deliveries over) never overlaps attempts still in flight.
@@ -132,6 +133,39 @@ export async function processBatch(deps: WorkerDeps, jobs: readonly Job[]): Prom
   );
   const failed = settled.find((result) => result.status === 'rejected');
   if (failed) throw failed.reason;
+}
+
+/**
+ * The claimed deliveries' endpoints at the versions the claim read: as loaded alongside the
+ * claim, or held from an earlier batch, or read again (edited since, or not loaded at all).
+ */
+async function endpointsAsClaimed(
+  deps: WorkerDeps,
+  endpointIds: readonly string[],
+  loaded: ReadonlyMap<string, Endpoint>,
+  admission: Admission,
+): Promise<Map<string, Endpoint>> {
+  const endpoints = new Map<string, Endpoint>();
+  const reread: string[] = [];
+  for (const id of endpointIds) {
+    const version = admission.endpointVersions.get(id);
+    const fresh = loaded.get(id);
+    const endpoint =
+      fresh && (version === undefined || fresh.version === version)
+        ? fresh
+        : deps.endpointCache?.current(id, version);
+    if (endpoint) endpoints.set(id, endpoint);
+    else reread.push(id);
+  }
+  if (reread.length > 0) {
+    for (const [id, endpoint] of await withDbRetry(() =>
+      getEndpointsByIds(deps.db, deps.box, reread),
+    )) {
+      endpoints.set(id, endpoint);
+    }
+  }
+  for (const endpoint of endpoints.values()) deps.endpointCache?.remember(endpoint);
+  return endpoints;
 }
 
 async function countOnCircuit(
@@ -218,7 +252,11 @@ function missingEndpointReport(delivery: Delivery): AttemptReport {
  * Starts pg-boss workers on the delivery queue. Jobs enqueued by this process wake them at once;
  * other processes' jobs arrive through pg-boss's LISTEN/NOTIFY, with polling as the backstop.
  */
-export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
+export async function startWorker(workerDeps: WorkerDeps): Promise<RunningWorker> {
+  const deps: WorkerDeps = {
+    ...workerDeps,
+    endpointCache: workerDeps.endpointCache ?? new EndpointCache(),
+  };
   const { boss } = deps.queue;
   // One pg-boss worker per fetch loop (rather than localConcurrency) so that new work can wake
   // every idle loop, not only the first.
