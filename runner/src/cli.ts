@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from './config.js';
 import { migrate, openDb } from './db/index.js';
+import { applyHeapGrowth } from './heapGrowth.js';
 import { startRuntime, type Role } from './runtime.js';
 
 const COMMANDS: Record<string, string> = {
@@ -28,7 +29,8 @@ const ENVIRONMENT = `Environment:
   CIRCUIT_BREAKER_COOLDOWN   pause before the first probe, doubled per failed probe (default 30s)
   RETENTION_DAYS           days finished deliveries and their attempts are kept (default 30; 0: forever)
   RETENTION_BATCH_SIZE     deliveries deleted per statement by retention (default 5000)
-  RETENTION_INTERVAL       time between retention runs of a worker, first at start (default 1h)`;
+  RETENTION_INTERVAL       time between retention runs of a worker, first at start (default 1h)
+  HEAP_GROWING_PERCENT     V8 old-generation growth per full collection, in % (default 60; 0: V8's own)`;
 
 function usage(command?: string): string {
   if (command && COMMANDS[command]) {
@@ -80,6 +82,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
     return 0;
   }
 
+  applyHeapGrowth(config.heapGrowingPercent);
   const runtime = await startRuntime(command as Role, config, {
     seedDemo: command !== 'worker',
     onDemoSeeded: (demo) =>

@@ -16,6 +16,7 @@ export const DEFAULT_CIRCUIT_BREAKER_COOLDOWN = '30s';
 export const DEFAULT_RETENTION_DAYS = 30;
 export const DEFAULT_RETENTION_BATCH_SIZE = 5000;
 export const DEFAULT_RETENTION_INTERVAL = '1h';
+export const DEFAULT_HEAP_GROWING_PERCENT = 60;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -56,6 +57,8 @@ export interface Config {
   retentionBatchSize: number;
   /** Time between retention runs of a worker process (the first runs at start). */
   retentionIntervalMs: number;
+  /** V8's old-generation growth per full collection, in percent; 0 leaves V8's own heuristics. */
+  heapGrowingPercent: number;
 }
 
 export class ConfigError extends Error {
@@ -256,6 +259,7 @@ const envSchema = z.object({
     DEFAULT_CIRCUIT_BREAKER_COOLDOWN,
     parseDuration,
   ),
+  HEAP_GROWING_PERCENT: intVar('HEAP_GROWING_PERCENT', DEFAULT_HEAP_GROWING_PERCENT, 0, 1000),
   RETENTION_DAYS: intVar('RETENTION_DAYS', DEFAULT_RETENTION_DAYS, 0, 36500),
   RETENTION_BATCH_SIZE: intVar('RETENTION_BATCH_SIZE', DEFAULT_RETENTION_BATCH_SIZE, 1, 100000),
   RETENTION_INTERVAL: parsedVar('RETENTION_INTERVAL', DEFAULT_RETENTION_INTERVAL, (text) => {
@@ -357,5 +361,6 @@ export function loadConfig(
     retentionDays: parsed.RETENTION_DAYS,
     retentionBatchSize: parsed.RETENTION_BATCH_SIZE,
     retentionIntervalMs: parsed.RETENTION_INTERVAL ?? parseDuration(DEFAULT_RETENTION_INTERVAL),
+    heapGrowingPercent: parsed.HEAP_GROWING_PERCENT,
   };
 }

@@ -39,6 +39,7 @@ test('defaults', () => {
     logLevel: 'info',
     workerConcurrency: 4,
     workerBatchSize: 200,
+    heapGrowingPercent: 60,
   });
   expect(config.secretsKey).toEqual(Buffer.from(KEY_HEX, 'hex'));
 });
@@ -56,6 +57,7 @@ test('every variable', () => {
       DATA_DIR: '/var/lib/ld',
       WORKER_CONCURRENCY: '8',
       WORKER_BATCH_SIZE: '50',
+      HEAP_GROWING_PERCENT: '0',
     },
     quiet,
   );
@@ -67,6 +69,7 @@ test('every variable', () => {
     logLevel: 'debug',
     workerConcurrency: 8,
     workerBatchSize: 50,
+    heapGrowingPercent: 0,
   });
   expect(config.secretsKey).toEqual(Buffer.alloc(32, 7));
   expect(config.allowedPrivateTargets).toEqual([
@@ -90,6 +93,8 @@ test.each([
   [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
   [{ WORKER_CONCURRENCY: '0' }, 'WORKER_CONCURRENCY'],
   [{ WORKER_BATCH_SIZE: '1.5' }, 'WORKER_BATCH_SIZE'],
+  [{ HEAP_GROWING_PERCENT: '-10' }, 'HEAP_GROWING_PERCENT'],
+  [{ HEAP_GROWING_PERCENT: 'half' }, 'HEAP_GROWING_PERCENT'],
   [{ PROVIDER_API_KEY: 'short' }, 'PROVIDER_API_KEY'],
 ])('%j is refused naming %s', (env, name) => {
   const found = problems({ ...base, ...env });
