@@ -169,6 +169,13 @@ export async function createQueue(options: CreateQueueOptions): Promise<Delivery
       ...common,
       connectionString: options.db.connectionString,
       max: options.max ?? 4,
+      // pg-boss's own statements (fetch, complete, fail, maintenance) commit without waiting for
+      // the WAL flush: a fetch stands between a lead's job and its send. A crash can lose only
+      // the last of them (PostgreSQL's WAL is a sequence, and every durable commit after them
+      // flushes them too), and each is redone: a lost fetch is fetched again, a lost complete
+      // expires and its retry finds the delivery settled. Jobs themselves are inserted with the
+      // runner's transactions, durably.
+      options: '-c synchronous_commit=off',
     });
   } else {
     throw new Error('createQueue needs the Db from openDb (PostgreSQL or PGlite)');
