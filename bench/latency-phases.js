@@ -9,6 +9,7 @@
 //   fetch → send    the fetch began → the attempt started (fetch, claim, engine)
 //   send → arrival  the attempt started → the receiver had the request
 //   P2              the API's answer arrived → the receiver had the request (what P2 reports)
+// and the CPU per lead of the API, the worker and PostgreSQL (Linux /proc) over the run.
 const pg = require('pg');
 const lib = require('./lib');
 const { setUpSeller } = require('./scenarios');
@@ -32,6 +33,12 @@ async function main() {
     const client = lib.api(api.baseUrl);
     const { order } = await setUpSeller(client, 1, receiver.url);
     await receiver.reset();
+    const cpu = () => ({
+      api: lib.cpuSeconds(`/proc/${api.child.pid}/stat`),
+      worker: lib.cpuSeconds(`/proc/${worker.child.pid}/stat`),
+      postgres: lib.postgresCpuSeconds(),
+    });
+    const cpuBefore = cpu();
     const total = RATE * SECONDS;
     const started = performance.now();
     const inFlight = [];
@@ -47,6 +54,7 @@ async function main() {
     }
     await Promise.all(inFlight);
     await lib.waitFor(async () => (await receiver.count()) >= total, 120_000);
+    const cpuAfter = cpu();
     const arrivals = await receiver.arrivals();
     await client.close();
 
@@ -81,6 +89,10 @@ async function main() {
     console.log(row('median (each)', medians));
     for (const p of [50, 95, 99]) console.log(row(`lead at P2 p${p}`, at(p)));
     console.log(row('slowest lead', leads[leads.length - 1]));
+    const perLead = (name) => (((cpuAfter[name] - cpuBefore[name]) * 1000) / total).toFixed(2);
+    console.log(
+      `CPU per lead: API ${perLead('api')} ms, worker ${perLead('worker')} ms, PostgreSQL ${perLead('postgres')} ms`,
+    );
   } finally {
     await api.stop();
     await worker.stop();

@@ -60,6 +60,24 @@ const NEWER_UPDATE = `EXISTS (SELECT 1 FROM deliveries n
     AND (n.created_at, n.id) > (d.created_at, d.id))`;
 
 /**
+ * The claim requests as a relation c(id, job_id, attempt) taking $1-$3. One request (every batch
+ * when leads trickle in) is three scalars: PostgreSQL then settles on one generic plan per
+ * connection, where arrays of unknown length get a custom plan for every execution (planning
+ * was ~0.5 ms of the fast claim's PostgreSQL time per batch).
+ */
+function requestRelation(requests: readonly ClaimRequest[]): string {
+  return requests.length === 1
+    ? `(SELECT $1::text, $2::text, $3::int)`
+    : `unnest($1::text[], $2::text[], $3::int[])`;
+}
+
+function requestRelationValues(requests: readonly ClaimRequest[]): unknown[] {
+  if (requests.length !== 1) return requestValues(requests);
+  const [request] = requests;
+  return [request.deliveryId, request.jobId, request.attempt];
+}
+
+/**
  * A CTE that makes the statement's own transaction commit asynchronously (the setting is local to
  * it); joined into the statement's FROM list, since an unreferenced CTE is never evaluated.
  */
@@ -87,7 +105,7 @@ export const admissionSql = {
     text: `WITH ${ASYNC_COMMIT}
       UPDATE deliveries d SET status = 'sending', attempt_count = d.attempt_count + 1,
         claim_job_id = c.job_id, claim_attempt = c.attempt, updated_at = now()
-      FROM unnest($1::text[], $2::text[], $3::int[]) AS c(id, job_id, attempt), async_commit
+      FROM ${requestRelation(requests)} AS c(id, job_id, attempt), async_commit
       WHERE d.id = c.id AND d.status = 'pending' AND NOT d.test
         AND (SELECT e.enabled AND e.max_concurrency IS NULL AND e.rate_limit_per_second IS NULL
               AND (NOT $4::boolean OR f.endpoint_id IS NULL OR f.circuit_state = 'closed')
@@ -98,7 +116,7 @@ export const admissionSql = {
       RETURNING d.*, COALESCE((SELECT f.consecutive_failures FROM endpoint_flow f
         WHERE f.endpoint_id = d.endpoint_id), 0) AS f_failures,
         (SELECT ${ENDPOINT_VERSION} FROM endpoints e WHERE e.id = d.endpoint_id) AS e_version`,
-    values: [...requestValues(requests), breakerEnabled],
+    values: [...requestRelationValues(requests), breakerEnabled],
   }),
   candidates: (requests: readonly ClaimRequest[]): Sql => ({
     text: `SELECT d.*, c.job_id AS c_job_id, c.attempt AS c_attempt, e.enabled AS e_enabled,
