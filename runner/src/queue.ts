@@ -3,15 +3,18 @@
  * `{deliveryId, endpointId}`. Jobs are inserted with the caller's transaction (`{ db: tx }`), so
  * a lead, its deliveries and their jobs commit or roll back together.
  *
- * Waking workers: the queue is created with `notify: true` and pg-boss with `useListenNotify`, so
- * pg-boss inlines a `pg_notify` into the insert; PostgreSQL delivers it at COMMIT to every
- * process's listener (PGlite: in-process), which wakes the workers of this queue at once. In the
+ * Waking workers: the queue is created with `notify: true`, so pg-boss inlines a `pg_notify` into
+ * the insert, which PostgreSQL delivers at COMMIT to every listener. On PostgreSQL a worker
+ * process listens itself (jobNotifications.ts) and `onJobsAvailable` reports each notification,
+ * for the worker to wake one fetch loop rather than pg-boss's all; on PGlite (one process) pg-boss
+ * listens, and `onJobsAvailable` reports this process's own commits with their job counts. In the
  * same process `onEnqueued` also fires after commit, for anything else that wants to know.
  *
  * pg-boss is ESM-only and the runner compiles to CommonJS: it is loaded with `import()`.
  */
 import { EventEmitter } from 'node:events';
 import { PgliteDb } from './db/pglite.js';
+import { listenForJobs, type JobNotificationListener } from './jobNotifications.js';
 import { PostgresDb } from './db/postgres.js';
 import type { Db } from './db/types.js';
 
@@ -43,6 +46,15 @@ export interface EnqueueRequest extends DeliveryJobData {
   startAfter?: Date;
 }
 
+/** New jobs may be there to fetch (`onJobsAvailable`). */
+export type JobsAvailable =
+  /** This process committed `count` jobs that are due now. */
+  | { kind: 'enqueued'; count: number }
+  /** A transaction (of any process) committed jobs: how many is not told. */
+  | { kind: 'notified' }
+  /** The listener was down for a while: notifications may have been missed. */
+  | { kind: 'missed' };
+
 export interface QueueDepth {
   /** Ready to run now. */
   ready: number;
@@ -69,6 +81,8 @@ export interface CreateQueueOptions {
   max?: number;
   /** Hold a LISTEN connection to wake workers (default true; an API-only process may not need it). */
   listen?: boolean;
+  /** Where the PostgreSQL listener reports a lost connection (it reconnects by itself). */
+  onListenError?: (err: unknown) => void;
   /** Run pg-boss maintenance in this process (default true). */
   supervise?: boolean;
   /** Queue settings for a newly created queue (retries of crashed jobs, expiry, retention). */
@@ -141,6 +155,8 @@ export interface DeliveryQueue {
   enqueueDeliveries(tx: Db, jobs: readonly EnqueueRequest[]): Promise<void>;
   /** Called after the enqueuing transaction commits, in this process. Returns an unsubscribe. */
   onEnqueued(listener: (jobs: readonly EnqueueRequest[]) => void): () => void;
+  /** Called when new jobs may be waiting: see JobsAvailable. Returns an unsubscribe. */
+  onJobsAvailable(listener: (event: JobsAvailable) => void): () => void;
   /** Job counts as pg-boss's queue statistics last saw them (refreshed by its monitor). */
   depth(): Promise<QueueDepth>;
 }
@@ -149,9 +165,11 @@ export async function createQueue(options: CreateQueueOptions): Promise<Delivery
   const { PgBoss, fromPglite } = await loadPgBoss();
   const schema = options.schema ?? DEFAULT_BOSS_SCHEMA;
   const listen = options.listen ?? true;
+  // On PostgreSQL this module listens itself (see the top of the file); pg-boss does on PGlite.
+  const ownListener = listen && options.db instanceof PostgresDb;
   const common: PgBossConstructorOptions = {
     schema,
-    useListenNotify: listen,
+    useListenNotify: listen && !ownListener,
     supervise: options.supervise ?? true,
     schedule: false,
     superviseIntervalSeconds: SUPERVISE_INTERVAL_SECONDS,
@@ -185,6 +203,8 @@ export async function createQueue(options: CreateQueueOptions): Promise<Delivery
   const events = new EventEmitter();
   events.setMaxListeners(0);
   let started = false;
+  let listener: JobNotificationListener | null = null;
+  const available = (event: JobsAvailable) => events.emit('available', event);
 
   return {
     name: QUEUE,
@@ -194,6 +214,16 @@ export async function createQueue(options: CreateQueueOptions): Promise<Delivery
     async start() {
       await boss.start();
       started = true;
+      if (ownListener && options.db instanceof PostgresDb) {
+        listener = await listenForJobs({
+          connectionString: options.db.connectionString,
+          schema,
+          queue: QUEUE,
+          onJobs: () => available({ kind: 'notified' }),
+          onReconnect: () => available({ kind: 'missed' }),
+          onError: options.onListenError,
+        });
+      }
       const existing = await boss.getQueue(QUEUE);
       if (!existing) {
         await boss.createQueue(QUEUE, {
@@ -214,6 +244,8 @@ export async function createQueue(options: CreateQueueOptions): Promise<Delivery
     async stop({ graceful = true, timeoutMs = 30_000 } = {}) {
       if (!started) return;
       started = false;
+      await listener?.close();
+      listener = null;
       await boss.stop({ graceful, close: true, timeout: timeoutMs });
     },
 
@@ -233,12 +265,23 @@ export async function createQueue(options: CreateQueueOptions): Promise<Delivery
         { db: tx },
       );
       const copy = jobs.map((job) => ({ ...job }));
-      tx.afterCommit(() => events.emit('enqueued', copy));
+      tx.afterCommit(() => {
+        events.emit('enqueued', copy);
+        if (ownListener) return; // the notification reports them, to every worker process
+        const now = Date.now();
+        const due = copy.filter((job) => !job.startAfter || job.startAfter.getTime() <= now);
+        if (due.length > 0) available({ kind: 'enqueued', count: due.length });
+      });
     },
 
-    onEnqueued(listener) {
-      events.on('enqueued', listener);
-      return () => events.off('enqueued', listener);
+    onEnqueued(callback) {
+      events.on('enqueued', callback);
+      return () => events.off('enqueued', callback);
+    },
+
+    onJobsAvailable(callback) {
+      events.on('available', callback);
+      return () => events.off('available', callback);
     },
 
     async depth() {

@@ -64,6 +64,11 @@ export async function startRuntime(
     listen: runsWorker,
     supervise: runsWorker,
     onError: (err) => logger.warn({ err }, 'pg-boss error'),
+    onListenError: (err) =>
+      logger.warn(
+        { err },
+        'listening for new jobs failed; reconnecting (the loops poll meanwhile)',
+      ),
   });
   await queue.start();
   const box = createSecretBox(config.secretsKey);

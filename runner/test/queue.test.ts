@@ -1,7 +1,13 @@
 /** The delivery queue: jobs commit with the caller's transaction, and workers wake at once. */
 import { createPgliteDb } from '../src/db/pglite.js';
 import { migrate } from '../src/db/migrate.js';
-import { createQueue, QUEUE, type DeliveryJobData, type DeliveryQueue } from '../src/queue.js';
+import {
+  createQueue,
+  QUEUE,
+  type DeliveryJobData,
+  type DeliveryQueue,
+  type JobsAvailable,
+} from '../src/queue.js';
 import {
   countJobs,
   createTestDb,
@@ -10,6 +16,13 @@ import {
   uniqueSchemaName,
   type TestDb,
 } from './helpers/db.js';
+
+async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition() && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 function behavesLikeTheQueue(name: string, open: () => Promise<TestDb>) {
   describe(name, () => {
@@ -64,7 +77,59 @@ function behavesLikeTheQueue(name: string, open: () => Promise<TestDb>) {
       expect(seen).toEqual([]);
     });
 
-    test('a worker polling every 30 s gets a committed job at once (NOTIFY wake-up)', async () => {
+    test('a committed job is reported at once to onJobsAvailable, once per transaction', async () => {
+      const events: JobsAvailable[] = [];
+      const off = queue.onJobsAvailable((event) => events.push(event));
+      try {
+        if (t.kind === 'postgres') {
+          // Heard as PostgreSQL's notification, which every worker process gets: a job committed
+          // by another process (an API-only queue) as well as this process's own, and the latter
+          // only once (no second report from the commit itself).
+          const producer = await createQueue({
+            db: t.db,
+            schema: t.bossSchema,
+            listen: false,
+            supervise: false,
+            max: 1,
+          });
+          await producer.start();
+          try {
+            await t.db.transaction((tx) =>
+              producer.enqueueDeliveries(tx, [
+                { deliveryId: 'msg_n1', endpointId: 'ep_n' },
+                { deliveryId: 'msg_n2', endpointId: 'ep_n' },
+              ]),
+            );
+            await waitFor(() => events.length >= 1);
+            await t.db.transaction((tx) =>
+              queue.enqueueDeliveries(tx, [{ deliveryId: 'msg_n3', endpointId: 'ep_n' }]),
+            );
+            await waitFor(() => events.length >= 2);
+          } finally {
+            await producer.stop({ graceful: false });
+          }
+          expect(events).toEqual([{ kind: 'notified' }, { kind: 'notified' }]);
+        } else {
+          // One process: its own commits, with the number of jobs due now.
+          await t.db.transaction((tx) =>
+            queue.enqueueDeliveries(tx, [
+              { deliveryId: 'msg_n1', endpointId: 'ep_n' },
+              {
+                deliveryId: 'msg_n2',
+                endpointId: 'ep_n',
+                startAfter: new Date(Date.now() + 60_000),
+              },
+              { deliveryId: 'msg_n3', endpointId: 'ep_n' },
+            ]),
+          );
+          expect(events).toEqual([{ kind: 'enqueued', count: 2 }]);
+        }
+      } finally {
+        off();
+      }
+    });
+
+    test('a worker polling every 30 s gets a committed job at once when woken', async () => {
       await queue.boss.deleteAllJobs(QUEUE);
       const received: Array<{ data: DeliveryJobData; at: number }> = [];
       const workerId = await queue.boss.work<DeliveryJobData>(
@@ -74,6 +139,7 @@ function behavesLikeTheQueue(name: string, open: () => Promise<TestDb>) {
           for (const job of jobs) received.push({ data: job.data, at: Date.now() });
         },
       );
+      const off = queue.onJobsAvailable(() => queue.boss.notifyWorker(workerId));
       try {
         // Let the worker finish its first (empty) fetch and go to sleep.
         await new Promise((resolve) => setTimeout(resolve, 700));
@@ -81,13 +147,11 @@ function behavesLikeTheQueue(name: string, open: () => Promise<TestDb>) {
         await t.db.transaction((tx) =>
           queue.enqueueDeliveries(tx, [{ deliveryId: 'msg_w', endpointId: 'ep_w' }]),
         );
-        const deadline = Date.now() + 5000;
-        while (received.length === 0 && Date.now() < deadline) {
-          await new Promise((resolve) => setTimeout(resolve, 20));
-        }
+        await waitFor(() => received.length > 0);
         expect(received.map((r) => r.data)).toEqual([{ deliveryId: 'msg_w', endpointId: 'ep_w' }]);
         expect(received[0].at - sentAt).toBeLessThan(2000);
       } finally {
+        off();
         await queue.boss.offWork(QUEUE, { id: workerId, wait: true });
       }
     });

@@ -18,6 +18,7 @@ import { circuitUnchanged, recordCircuitOutcomes, type CircuitOutcome } from './
 import { dispatchToEndpoint, type AttemptReport } from './dispatcher.js';
 import { recordAttempts } from './recorder.js';
 import { EndpointCache } from './endpointCache.js';
+import { LoopWaker } from './loopWaker.js';
 import { signingSecretsOf } from './signingSecrets.js';
 
 export interface WorkerDeps {
@@ -249,8 +250,8 @@ function missingEndpointReport(delivery: Delivery): AttemptReport {
 }
 
 /**
- * Starts pg-boss workers on the delivery queue. Jobs enqueued by this process wake them at once;
- * other processes' jobs arrive through pg-boss's LISTEN/NOTIFY, with polling as the backstop.
+ * Starts pg-boss workers on the delivery queue: one fetch loop per WORKER_CONCURRENCY, woken for
+ * new jobs one at a time (loopWaker.ts) as the queue reports them, with polling as the backstop.
  */
 export async function startWorker(workerDeps: WorkerDeps): Promise<RunningWorker> {
   const deps: WorkerDeps = {
@@ -258,28 +259,37 @@ export async function startWorker(workerDeps: WorkerDeps): Promise<RunningWorker
     endpointCache: workerDeps.endpointCache ?? new EndpointCache(),
   };
   const { boss } = deps.queue;
-  // One pg-boss worker per fetch loop (rather than localConcurrency) so that new work can wake
-  // every idle loop, not only the first.
-  const workerIds: string[] = [];
+  const batchSize = deps.config.workerBatchSize;
+  const waker = new LoopWaker({ notify: (id) => boss.notifyWorker(id) });
+  // One pg-boss worker per fetch loop (rather than localConcurrency) so that each can be woken
+  // on its own.
   for (let loop = 0; loop < deps.config.workerConcurrency; loop++) {
-    workerIds.push(
-      await boss.work<DeliveryJobData>(
-        QUEUE,
-        {
-          batchSize: deps.config.workerBatchSize,
-          // A full batch means more is waiting: fetch again at once instead of after the poll.
-          burstWhenBatchFull: true,
-          pollingIntervalSeconds: 0.5,
-          notifyPollingIntervalSeconds: 1,
-        },
-        async (jobs) => {
+    let loopId = '';
+    loopId = await boss.work<DeliveryJobData>(
+      QUEUE,
+      {
+        batchSize,
+        // A full batch means more is waiting: fetch again at once instead of after the poll.
+        burstWhenBatchFull: true,
+        pollingIntervalSeconds: 1,
+        notifyPollingIntervalSeconds: 1,
+      },
+      async (jobs) => {
+        waker.started(loopId);
+        if (jobs.length >= batchSize) waker.wake();
+        try {
           await processBatch(deps, jobs);
-        },
-      ),
+        } finally {
+          waker.finished(loopId);
+        }
+      },
     );
+    waker.add(loopId);
   }
-  const unsubscribe = deps.queue.onEnqueued(() => {
-    for (const id of workerIds) boss.notifyWorker(id);
+  const unsubscribe = deps.queue.onJobsAvailable((event) => {
+    if (event.kind === 'missed') waker.wakeAll();
+    else if (event.kind === 'enqueued') waker.wake(Math.ceil(event.count / batchSize));
+    else waker.wake();
   });
   return {
     async stop() {

@@ -1,0 +1,86 @@
+/** Which fetch loop a new job wakes (worker/loopWaker.ts). */
+import { LoopWaker } from '../src/worker/loopWaker.js';
+
+function waker(loops = 4) {
+  let now = 1_000;
+  const woken: string[] = [];
+  const subject = new LoopWaker({
+    notify: (id) => woken.push(id),
+    fetchingMs: 50,
+    now: () => now,
+  });
+  for (let i = 1; i <= loops; i++) subject.add(`L${i}`);
+  return {
+    subject,
+    woken,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
+}
+
+test('one new job wakes one idle loop, not every loop', () => {
+  const { subject, woken } = waker();
+  subject.wake();
+  expect(woken).toEqual(['L1']);
+});
+
+test('a job arriving while the woken loop is still fetching wakes another idle loop', () => {
+  const { subject, woken, advance } = waker();
+  subject.wake();
+  advance(10);
+  subject.wake();
+  advance(10);
+  subject.wake();
+  expect(woken).toEqual(['L1', 'L2', 'L3']);
+  // Past the fetching window the first loop is idle again and comes first.
+  advance(100);
+  subject.wake();
+  expect(woken).toEqual(['L1', 'L2', 'L3', 'L1']);
+});
+
+test('busy loops are skipped; when all are busy, one of them in turn fetches again after its batch', () => {
+  const { subject, woken } = waker(3);
+  subject.started('L1');
+  subject.started('L2');
+  subject.wake();
+  expect(woken).toEqual(['L3']);
+  subject.started('L3');
+  subject.wake();
+  subject.wake();
+  subject.wake();
+  expect(woken).toEqual(['L3', 'L1', 'L2', 'L3']);
+  subject.finished('L2');
+  subject.wake();
+  expect(woken.at(-1)).toBe('L2');
+});
+
+test('when every idle loop was just woken, the one woken longest ago is woken again', () => {
+  const { subject, woken, advance } = waker(2);
+  subject.wake();
+  advance(5);
+  subject.wake();
+  advance(5);
+  subject.wake();
+  expect(woken).toEqual(['L1', 'L2', 'L1']);
+});
+
+test('wake(n) wakes n loops at most once each round, and wakeAll every loop', () => {
+  const { subject, woken } = waker(3);
+  subject.wake(2);
+  expect(woken).toEqual(['L1', 'L2']);
+  subject.wake(10);
+  expect(woken).toEqual(['L1', 'L2', 'L3', 'L1', 'L2']);
+  woken.length = 0;
+  subject.started('L2');
+  subject.wakeAll();
+  expect(woken).toEqual(['L1', 'L2', 'L3']);
+});
+
+test('a loop that was never added is ignored', () => {
+  const { subject, woken } = waker(1);
+  subject.started('unknown');
+  subject.finished('unknown');
+  subject.wake();
+  expect(woken).toEqual(['L1']);
+});
