@@ -48,6 +48,13 @@ export async function jobChannel(client: pg.Client, schema: string): Promise<str
   return rows[0].channel;
 }
 
+/** Ends a client this module no longer wants, ignoring whatever it still reports. */
+async function discard(client: pg.Client): Promise<void> {
+  client.removeAllListeners();
+  client.on('error', () => {});
+  await client.end().catch(() => {});
+}
+
 export async function listenForJobs(
   options: JobNotificationOptions,
 ): Promise<JobNotificationListener> {
@@ -74,13 +81,11 @@ export async function listenForJobs(
       // The channel is 'pgboss_' and hex digits: nothing to quote, but quoted all the same.
       await next.query(`LISTEN "${channel}"`);
     } catch (error) {
-      next.removeAllListeners();
-      next.on('error', () => {});
-      await next.end().catch(() => {});
+      await discard(next);
       throw error;
     }
     if (closed) {
-      await next.end().catch(() => {});
+      await discard(next);
       return;
     }
     client = next;
@@ -109,9 +114,7 @@ export async function listenForJobs(
   const lost = (target: pg.Client, error: unknown) => {
     if (closed || client !== target) return;
     client = null;
-    target.removeAllListeners();
-    target.on('error', () => {});
-    target.end().catch(() => {});
+    void discard(target);
     options.onError?.(error);
     scheduleReconnect();
   };
@@ -131,11 +134,7 @@ export async function listenForJobs(
       reconnectTimer = null;
       const current = client;
       client = null;
-      if (current) {
-        current.removeAllListeners();
-        current.on('error', () => {});
-        await current.end().catch(() => {});
-      }
+      if (current) await discard(current);
     },
   };
 }

@@ -166,7 +166,8 @@ export async function createQueue(options: CreateQueueOptions): Promise<Delivery
   const schema = options.schema ?? DEFAULT_BOSS_SCHEMA;
   const listen = options.listen ?? true;
   // On PostgreSQL this module listens itself (see the top of the file); pg-boss does on PGlite.
-  const ownListener = listen && options.db instanceof PostgresDb;
+  const listenOn = listen && options.db instanceof PostgresDb ? options.db : null;
+  const ownListener = listenOn !== null;
   const common: PgBossConstructorOptions = {
     schema,
     useListenNotify: listen && !ownListener,
@@ -214,9 +215,9 @@ export async function createQueue(options: CreateQueueOptions): Promise<Delivery
     async start() {
       await boss.start();
       started = true;
-      if (ownListener && options.db instanceof PostgresDb) {
+      if (listenOn) {
         listener = await listenForJobs({
-          connectionString: options.db.connectionString,
+          connectionString: listenOn.connectionString,
           schema,
           queue: QUEUE,
           onJobs: () => available({ kind: 'notified' }),

@@ -9,29 +9,18 @@ import {
   listenForJobs,
   type JobNotificationListener,
 } from '../src/jobNotifications.js';
-import { createQueue, QUEUE, type DeliveryQueue } from '../src/queue.js';
-import { createTestDb, type TestDb } from './helpers/db.js';
+import { QUEUE, type DeliveryQueue } from '../src/queue.js';
+import { createTestDb, createTestQueue, type TestDb } from './helpers/db.js';
+import { eventually } from './helpers/runner.js';
 
-async function waitFor(condition: () => boolean, timeoutMs = 8000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition() && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const until = (condition: () => boolean) => eventually(async () => condition() || undefined);
 
 let t: TestDb;
 let producer: DeliveryQueue;
 
 beforeAll(async () => {
   t = await createTestDb();
-  producer = await createQueue({
-    db: t.db,
-    schema: t.bossSchema,
-    listen: false,
-    supervise: false,
-    max: 1,
-  });
-  await producer.start();
+  producer = await createTestQueue(t, { listen: false, max: 1 });
 });
 
 afterAll(async () => {
@@ -65,13 +54,13 @@ test('hears the jobs pg-boss inserts, reconnects after its connection is killed,
     await t.db.transaction((tx) =>
       producer.enqueueDeliveries(tx, [{ deliveryId: 'msg_l1', endpointId: 'ep_l' }]),
     );
-    await waitFor(() => heard.length >= 1);
+    await until(() => heard.length >= 1);
     expect(heard).toEqual(['jobs']);
 
     // Another queue's notification on the same channel is not a delivery job.
     await admin.query('SELECT pg_notify($1, $2)', [listener.channel, 'some-other-queue']);
     await admin.query('SELECT pg_notify($1, $2)', [listener.channel, QUEUE]);
-    await waitFor(() => heard.length >= 2);
+    await until(() => heard.length >= 2);
     expect(heard).toEqual(['jobs', 'jobs']);
 
     const { rowCount } = await admin.query(
@@ -80,14 +69,14 @@ test('hears the jobs pg-boss inserts, reconnects after its connection is killed,
       [`LISTEN "${listener.channel}"`],
     );
     expect(rowCount).toBe(1);
-    await waitFor(() => heard.includes('reconnected'));
+    await until(() => heard.includes('reconnected'));
     expect(heard).toEqual(['jobs', 'jobs', 'reconnected']);
     expect(errors.length).toBeGreaterThan(0);
 
     await t.db.transaction((tx) =>
       producer.enqueueDeliveries(tx, [{ deliveryId: 'msg_l2', endpointId: 'ep_l' }]),
     );
-    await waitFor(() => heard.length >= 4);
+    await until(() => heard.length >= 4);
     expect(heard).toEqual(['jobs', 'jobs', 'reconnected', 'jobs']);
   } finally {
     await listener?.close();

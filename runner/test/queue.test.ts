@@ -16,13 +16,9 @@ import {
   uniqueSchemaName,
   type TestDb,
 } from './helpers/db.js';
+import { eventually } from './helpers/runner.js';
 
-async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition() && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const until = (condition: () => boolean) => eventually(async () => condition() || undefined);
 
 function behavesLikeTheQueue(name: string, open: () => Promise<TestDb>) {
   describe(name, () => {
@@ -85,14 +81,7 @@ function behavesLikeTheQueue(name: string, open: () => Promise<TestDb>) {
           // Heard as PostgreSQL's notification, which every worker process gets: a job committed
           // by another process (an API-only queue) as well as this process's own, and the latter
           // only once (no second report from the commit itself).
-          const producer = await createQueue({
-            db: t.db,
-            schema: t.bossSchema,
-            listen: false,
-            supervise: false,
-            max: 1,
-          });
-          await producer.start();
+          const producer = await createTestQueue(t, { listen: false, max: 1 });
           try {
             await t.db.transaction((tx) =>
               producer.enqueueDeliveries(tx, [
@@ -100,11 +89,11 @@ function behavesLikeTheQueue(name: string, open: () => Promise<TestDb>) {
                 { deliveryId: 'msg_n2', endpointId: 'ep_n' },
               ]),
             );
-            await waitFor(() => events.length >= 1);
+            await until(() => events.length >= 1);
             await t.db.transaction((tx) =>
               queue.enqueueDeliveries(tx, [{ deliveryId: 'msg_n3', endpointId: 'ep_n' }]),
             );
-            await waitFor(() => events.length >= 2);
+            await until(() => events.length >= 2);
           } finally {
             await producer.stop({ graceful: false });
           }
@@ -147,7 +136,7 @@ function behavesLikeTheQueue(name: string, open: () => Promise<TestDb>) {
         await t.db.transaction((tx) =>
           queue.enqueueDeliveries(tx, [{ deliveryId: 'msg_w', endpointId: 'ep_w' }]),
         );
-        await waitFor(() => received.length > 0);
+        await until(() => received.length > 0);
         expect(received.map((r) => r.data)).toEqual([{ deliveryId: 'msg_w', endpointId: 'ep_w' }]);
         expect(received[0].at - sentAt).toBeLessThan(2000);
       } finally {

@@ -264,8 +264,8 @@ export async function startWorker(workerDeps: WorkerDeps): Promise<RunningWorker
   // One pg-boss worker per fetch loop (rather than localConcurrency) so that each can be woken
   // on its own.
   for (let loop = 0; loop < deps.config.workerConcurrency; loop++) {
-    let loopId = '';
-    loopId = await boss.work<DeliveryJobData>(
+    // The handler runs only after a fetch, so never before loopId is assigned.
+    const loopId = await boss.work<DeliveryJobData>(
       QUEUE,
       {
         batchSize,

@@ -90,13 +90,20 @@ export async function createTestDb(options: { migrate?: boolean } = {}): Promise
   return testDb;
 }
 
-/** A started pg-boss queue in the test file's boss schema (no maintenance loop). */
-export async function createTestQueue(testDb: TestDb): Promise<DeliveryQueue> {
+/**
+ * A started pg-boss queue in the test file's boss schema (no maintenance loop). `listen: false`
+ * makes it a producer only, as in an API process.
+ */
+export async function createTestQueue(
+  testDb: TestDb,
+  options: { listen?: boolean; max?: number } = {},
+): Promise<DeliveryQueue> {
   const queue = await createQueue({
     db: testDb.db,
     schema: testDb.bossSchema,
     supervise: false,
-    max: 3,
+    max: options.max ?? 3,
+    listen: options.listen,
   });
   await queue.start();
   return queue;
