@@ -37,6 +37,8 @@ async function main() {
       api: lib.cpuSeconds(`/proc/${api.child.pid}/stat`),
       worker: lib.cpuSeconds(`/proc/${worker.child.pid}/stat`),
       postgres: lib.postgresCpuSeconds(),
+      generator: lib.cpuSeconds(`/proc/${process.pid}/stat`),
+      receiver: lib.cpuSeconds(`/proc/${receiver.pid}/stat`),
     });
     const cpuBefore = cpu();
     const total = RATE * SECONDS;
@@ -91,7 +93,8 @@ async function main() {
     console.log(row('slowest lead', leads[leads.length - 1]));
     const perLead = (name) => (((cpuAfter[name] - cpuBefore[name]) * 1000) / total).toFixed(2);
     console.log(
-      `CPU per lead: API ${perLead('api')} ms, worker ${perLead('worker')} ms, PostgreSQL ${perLead('postgres')} ms`,
+      `CPU per lead: API ${perLead('api')} ms, worker ${perLead('worker')} ms, PostgreSQL ${perLead('postgres')} ms, ` +
+        `load generator ${perLead('generator')} ms, receiver ${perLead('receiver')} ms`,
     );
   } finally {
     await api.stop();

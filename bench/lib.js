@@ -1,6 +1,6 @@
 // Shared pieces of the benchmark: processes, PostgreSQL databases, the runner's API, statistics.
 const { fork, spawn } = require('node:child_process');
-const { readFileSync, readdirSync, mkdtempSync } = require('node:fs');
+const { createWriteStream, readFileSync, readdirSync, mkdtempSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const path = require('node:path');
 const pg = require('pg');
@@ -61,6 +61,7 @@ async function startReceiver() {
   return {
     url: `http://127.0.0.1:${port}/hook`,
     port,
+    pid: child.pid,
     count: async () => (await ask('count')).count,
     arrivals: async () => (await ask('arrivals')).arrivals,
     reset: () => ask('reset'),
@@ -138,7 +139,10 @@ async function startRunner(role, databaseUrl, extraEnv = {}) {
       buffered += chunk.toString();
       if (/listening on|running/.test(buffered)) {
         child.stdout.off('data', onData);
-        child.stdout.resume();
+        // BENCH_RUNNER_LOG=/tmp/x keeps each runner's stdout (its log, V8's --trace-gc) in /tmp/x.<role>.
+        if (process.env.BENCH_RUNNER_LOG) {
+          child.stdout.pipe(createWriteStream(`${process.env.BENCH_RUNNER_LOG}.${role}`));
+        } else child.stdout.resume();
         resolve();
       }
     };

@@ -41,6 +41,16 @@ export interface DeliveryJobData {
   probe?: boolean;
 }
 
+/** A fetched job, active under the fetching process's claim until settled. */
+export interface DeliveryJob {
+  id: string;
+  data: DeliveryJobData;
+  /** pg-boss's attempt of this job (0 first; a retry after a failed or dead worker counts up). */
+  retryCount: number;
+  /** The job's heartbeat: refresh it at least this often while its batch runs, or lose it. */
+  heartbeatSeconds: number | null;
+}
+
 export interface EnqueueRequest extends DeliveryJobData {
   /** Not before this time (a retry's backoff); now when absent. */
   startAfter?: Date;
@@ -145,7 +155,7 @@ export interface DeliveryQueue {
   readonly name: typeof QUEUE;
   /** pg-boss's schema. */
   readonly schema: string;
-  /** The pg-boss instance (for `work`, `complete`, `fail`, `notifyWorker`, …). */
+  /** The pg-boss instance (for tests and tools; the runner itself goes through the methods below). */
   readonly boss: PgBoss;
   /** Starts pg-boss (installing/migrating its schema) and creates the queue if missing. */
   start(): Promise<void>;
@@ -157,6 +167,14 @@ export interface DeliveryQueue {
   onEnqueued(listener: (jobs: readonly EnqueueRequest[]) => void): () => void;
   /** Called when new jobs may be waiting: see JobsAvailable. Returns an unsubscribe. */
   onJobsAvailable(listener: (event: JobsAvailable) => void): () => void;
+  /** Up to `batchSize` due jobs, oldest first, now active under this process's claim. */
+  fetchJobs(batchSize: number): Promise<DeliveryJob[]>;
+  /** Settles fetched jobs as done; a job retried meanwhile (its claim lapsed) is left alone. */
+  completeJobs(jobs: readonly DeliveryJob[]): Promise<void>;
+  /** Settles fetched jobs as failed: pg-boss retries them with backoff (JOB_DEFAULTS). */
+  failJobs(jobs: readonly DeliveryJob[], error: unknown): Promise<void>;
+  /** Refreshes the heartbeat of fetched jobs whose batch is still running. */
+  touchJobs(jobs: readonly DeliveryJob[]): Promise<void>;
   /** Job counts as pg-boss's queue statistics last saw them (refreshed by its monitor). */
   depth(): Promise<QueueDepth>;
 }
@@ -177,6 +195,9 @@ export async function createQueue(options: CreateQueueOptions): Promise<Delivery
     maintenanceIntervalSeconds: MAINTENANCE_INTERVAL_SECONDS,
     monitorIntervalSeconds: SUPERVISE_INTERVAL_SECONDS,
     application_name: 'lead-delivery-runner:pg-boss',
+    // The runner reports through Prometheus and its log. With telemetry on, pg-boss wraps every
+    // insert, fetch and settle in an OpenTelemetry span and context even with no SDK registered.
+    openTelemetry: { enabled: false },
     ...options.bossOptions,
   };
 
@@ -285,6 +306,30 @@ export async function createQueue(options: CreateQueueOptions): Promise<Delivery
       return () => events.off('available', callback);
     },
 
+    async fetchJobs(batchSize) {
+      const jobs = await boss.fetch<DeliveryJobData>(QUEUE, { batchSize });
+      return jobs.map((job) => ({
+        id: job.id,
+        data: job.data,
+        retryCount: job.retryCount,
+        heartbeatSeconds: job.heartbeatSeconds ?? null,
+      }));
+    },
+
+    async completeJobs(jobs) {
+      if (jobs.length > 0) await boss.complete(QUEUE, attemptsOf(jobs));
+    },
+
+    async failJobs(jobs, error) {
+      // pg-boss serializes an Error (name, message, stack) into the jobs' output.
+      const output = error instanceof Error ? error : { message: String(error) };
+      if (jobs.length > 0) await boss.fail(QUEUE, attemptsOf(jobs), output);
+    },
+
+    async touchJobs(jobs) {
+      if (jobs.length > 0) await boss.touch(QUEUE, attemptsOf(jobs));
+    },
+
     async depth() {
       const queue = await boss.getQueue(QUEUE);
       return {
@@ -294,4 +339,9 @@ export async function createQueue(options: CreateQueueOptions): Promise<Delivery
       };
     },
   };
+}
+
+/** The jobs as pg-boss's settle calls take them: each fenced to the attempt that was fetched. */
+function attemptsOf(jobs: readonly DeliveryJob[]): Array<{ id: string; retryCount: number }> {
+  return jobs.map((job) => ({ id: job.id, retryCount: job.retryCount }));
 }

@@ -4,7 +4,7 @@ import { LoopWaker } from '../src/worker/loopWaker.js';
 function waker(loops = 4) {
   let now = 1_000;
   const woken: string[] = [];
-  const subject = new LoopWaker({
+  const subject = new LoopWaker<string>({
     notify: (id) => woken.push(id),
     fetchingMs: 50,
     now: () => now,

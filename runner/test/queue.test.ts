@@ -3,7 +3,9 @@ import { createPgliteDb } from '../src/db/pglite.js';
 import { migrate } from '../src/db/migrate.js';
 import {
   createQueue,
+  JOB_DEFAULTS,
   QUEUE,
+  type DeliveryJob,
   type DeliveryJobData,
   type DeliveryQueue,
   type JobsAvailable,
@@ -17,6 +19,7 @@ import {
   type TestDb,
 } from './helpers/db.js';
 import { eventually } from './helpers/runner.js';
+import { FetchLoop } from '../src/worker/fetchLoop.js';
 
 const until = (condition: () => boolean) => eventually(async () => condition() || undefined);
 
@@ -118,31 +121,65 @@ function behavesLikeTheQueue(name: string, open: () => Promise<TestDb>) {
       }
     });
 
-    test('a worker polling every 30 s gets a committed job at once when woken', async () => {
+    test('a fetch loop polling hourly gets a committed job at once when woken', async () => {
       await queue.boss.deleteAllJobs(QUEUE);
-      const received: Array<{ data: DeliveryJobData; at: number }> = [];
-      const workerId = await queue.boss.work<DeliveryJobData>(
-        QUEUE,
-        { batchSize: 10, pollingIntervalSeconds: 30, notifyPollingIntervalSeconds: 30 },
-        async (jobs) => {
-          for (const job of jobs) received.push({ data: job.data, at: Date.now() });
+      const received: DeliveryJobData[] = [];
+      const loop = new FetchLoop<DeliveryJob>({
+        source: queue,
+        handle: async (jobs) => {
+          received.push(...jobs.map((job) => job.data));
         },
-      );
-      const off = queue.onJobsAvailable(() => queue.boss.notifyWorker(workerId));
+        batchSize: 10,
+        pollIntervalMs: 3_600_000,
+        onError: (error) => {
+          throw error;
+        },
+      });
+      const off = queue.onJobsAvailable(() => loop.wake());
+      loop.start();
       try {
-        // Let the worker finish its first (empty) fetch and go to sleep.
+        // Let the loop finish its first (empty) fetch and go to sleep.
         await new Promise((resolve) => setTimeout(resolve, 700));
-        const sentAt = Date.now();
         await t.db.transaction((tx) =>
           queue.enqueueDeliveries(tx, [{ deliveryId: 'msg_w', endpointId: 'ep_w' }]),
         );
         await until(() => received.length > 0);
-        expect(received.map((r) => r.data)).toEqual([{ deliveryId: 'msg_w', endpointId: 'ep_w' }]);
-        expect(received[0].at - sentAt).toBeLessThan(2000);
+        expect(received).toEqual([{ deliveryId: 'msg_w', endpointId: 'ep_w' }]);
       } finally {
         off();
-        await queue.boss.offWork(QUEUE, { id: workerId, wait: true });
+        await loop.stop();
       }
+    });
+
+    test('fetched jobs settle through the queue, each fenced to the attempt fetched', async () => {
+      await queue.boss.deleteAllJobs(QUEUE);
+      await t.db.transaction((tx) =>
+        queue.enqueueDeliveries(tx, [
+          { deliveryId: 'msg_s1', endpointId: 'ep_s' },
+          { deliveryId: 'msg_s2', endpointId: 'ep_s' },
+        ]),
+      );
+      const fetched = await queue.fetchJobs(10);
+      expect(fetched).toEqual([
+        expect.objectContaining({ retryCount: 0, heartbeatSeconds: JOB_DEFAULTS.heartbeatSeconds }),
+        expect.objectContaining({ retryCount: 0, heartbeatSeconds: JOB_DEFAULTS.heartbeatSeconds }),
+      ]);
+      const [done, failed] = [...fetched].sort((a, b) =>
+        a.data.deliveryId.localeCompare(b.data.deliveryId),
+      );
+      await queue.touchJobs(fetched);
+      await queue.completeJobs([done]);
+      await queue.failJobs([failed], new Error('recording failed'));
+      const stateOf = async (id: string) => (await queue.boss.getJobById(QUEUE, id))?.state;
+      expect(await stateOf(done.id)).toBe('completed');
+      // Failed into pg-boss's retries, with the error kept as the job's output.
+      expect(await stateOf(failed.id)).toBe('retry');
+      expect((await queue.boss.getJobById(QUEUE, failed.id))?.output).toEqual(
+        expect.objectContaining({ message: 'recording failed' }),
+      );
+      // The failed attempt's claim is gone: settling it again changes nothing.
+      await queue.completeJobs([failed]);
+      expect(await stateOf(failed.id)).toBe('retry');
     });
 
     test('depth reads the queue statistics', async () => {

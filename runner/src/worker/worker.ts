@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { withDbRetry } from '../db/retry.js';
 import type { Db } from '../db/types.js';
-import { QUEUE, type DeliveryJobData, type DeliveryQueue } from '../queue.js';
+import type { DeliveryJob, DeliveryQueue } from '../queue.js';
 import type { Delivery } from '../store/deliveries.js';
 import { getEndpointsByIds, type Endpoint } from '../store/endpoints.js';
 import type { SecretBox } from '../store/secretBox.js';
@@ -18,6 +18,7 @@ import { circuitUnchanged, recordCircuitOutcomes, type CircuitOutcome } from './
 import { dispatchToEndpoint, type AttemptReport } from './dispatcher.js';
 import { recordAttempts } from './recorder.js';
 import { EndpointCache } from './endpointCache.js';
+import { FetchLoop } from './fetchLoop.js';
 import { LoopWaker } from './loopWaker.js';
 import { signingSecretsOf } from './signingSecrets.js';
 
@@ -46,12 +47,10 @@ export interface RunningWorker {
 /** Deliveries in flight per Webhook Deliver execution. */
 export const SEND_CONCURRENCY = 50;
 
-interface Job {
-  id: string;
-  data: DeliveryJobData;
-  /** pg-boss's attempt of this job (0 first; a retry after a dead worker counts up). */
-  retryCount?: number;
-}
+/** How often an idle loop looks for jobs it was not woken for (notifications can be missed). */
+const POLL_INTERVAL_MS = 1000;
+
+type Job = Pick<DeliveryJob, 'id' | 'data'> & Partial<Pick<DeliveryJob, 'retryCount'>>;
 
 /**
  * Processes one fetched batch: admit the deliveries (admission.ts: order, supersession, circuit,
@@ -250,42 +249,38 @@ function missingEndpointReport(delivery: Delivery): AttemptReport {
 }
 
 /**
- * Starts pg-boss workers on the delivery queue: one fetch loop per WORKER_CONCURRENCY, woken for
- * new jobs one at a time (loopWaker.ts) as the queue reports them, with polling as the backstop.
+ * Starts the worker's fetch loops on the delivery queue: WORKER_CONCURRENCY of them, so that one
+ * slow receiver holds back one loop, woken for new jobs one at a time (loopWaker.ts) as the queue
+ * reports them, with polling as the backstop.
  */
 export async function startWorker(workerDeps: WorkerDeps): Promise<RunningWorker> {
   const deps: WorkerDeps = {
     ...workerDeps,
     endpointCache: workerDeps.endpointCache ?? new EndpointCache(),
   };
-  const { boss } = deps.queue;
   const batchSize = deps.config.workerBatchSize;
-  const waker = new LoopWaker({ notify: (id) => boss.notifyWorker(id) });
-  // One pg-boss worker per fetch loop (rather than localConcurrency) so that each can be woken
-  // on its own.
-  for (let loop = 0; loop < deps.config.workerConcurrency; loop++) {
-    // The handler runs only after a fetch, so never before loopId is assigned.
-    const loopId = await boss.work<DeliveryJobData>(
-      QUEUE,
-      {
+  const loops: Array<FetchLoop<DeliveryJob>> = [];
+  const waker = new LoopWaker<number>({ notify: (loop) => loops[loop].wake() });
+  for (let index = 0; index < deps.config.workerConcurrency; index++) {
+    loops.push(
+      new FetchLoop<DeliveryJob>({
+        source: deps.queue,
+        handle: (jobs) => processBatch(deps, jobs),
         batchSize,
-        // A full batch means more is waiting: fetch again at once instead of after the poll.
-        burstWhenBatchFull: true,
-        pollingIntervalSeconds: 1,
-        notifyPollingIntervalSeconds: 1,
-      },
-      async (jobs) => {
-        waker.started(loopId);
-        if (jobs.length >= batchSize) waker.wake();
-        try {
-          await processBatch(deps, jobs);
-        } finally {
-          waker.finished(loopId);
-        }
-      },
+        pollIntervalMs: POLL_INTERVAL_MS,
+        onError: (error, during) =>
+          deps.logger.error({ err: error, during }, 'delivery queue call failed'),
+        onBatchStart: (jobs) => {
+          waker.started(index);
+          // A full batch means more is waiting: another loop shares the backlog.
+          if (jobs.length >= batchSize) waker.wake();
+        },
+        onBatchEnd: () => waker.finished(index),
+      }),
     );
-    waker.add(loopId);
+    waker.add(index);
   }
+  for (const loop of loops) loop.start();
   const unsubscribe = deps.queue.onJobsAvailable((event) => {
     if (event.kind === 'missed') waker.wakeAll();
     else if (event.kind === 'enqueued') waker.wake(Math.ceil(event.count / batchSize));
@@ -294,7 +289,7 @@ export async function startWorker(workerDeps: WorkerDeps): Promise<RunningWorker
   return {
     async stop() {
       unsubscribe();
-      await boss.offWork(QUEUE, { wait: true });
+      await Promise.all(loops.map((loop) => loop.stop()));
     },
   };
 }
