@@ -4,6 +4,7 @@
 // template database makes each run ~10 s instead of P1's ~60 s (the leads are taken in once).
 //
 //   node bench/worker-cost.js            3 runs on a template of 20,000 leads for one endpoint
+//   LEADS=500 ENDPOINTS=50 node bench/...  P3's fan-out instead (a template per shape)
 //   RUNS=5 REBUILD=1 node bench/...      rebuild the template first (after a migration)
 //   WORKER_NODE_OPTIONS="--cpu-prof"     passed to the worker (profiles, V8 flags)
 //   WORKER_ENV='{"WORKER_BATCH_SIZE":"100"}'  more environment for the worker
@@ -14,7 +15,8 @@ const { cpuSeconds, postgresCpuSeconds } = lib;
 const { anyOpen, setUpSeller, intake } = require('./scenarios');
 
 const LEADS = Number(process.env.LEADS || 20000);
-const TEMPLATE = 'ld_bench_worker_template';
+const ENDPOINTS = Number(process.env.ENDPOINTS || 1);
+const TEMPLATE = `ld_bench_worker_${LEADS}x${ENDPOINTS}`;
 const RUN_DB = 'ld_bench_worker_run';
 
 /** CPU by thread name: V8's garbage collector helpers show up as V8Worker. */
@@ -44,7 +46,7 @@ async function buildTemplate(receiver) {
   const api = await lib.startRunner('api', url);
   try {
     const client = lib.api(api.baseUrl);
-    const { order } = await setUpSeller(client, 1, receiver.url);
+    const { order } = await setUpSeller(client, ENDPOINTS, receiver.url);
     await intake(client, order.id, LEADS);
     await client.close();
   } finally {
