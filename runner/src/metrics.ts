@@ -6,7 +6,14 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { QueueDepth } from './queue.js';
 
 export const registry = new Registry();
-collectDefaultMetrics({ register: registry, prefix: 'lead_delivery_' });
+// The event loop delay is sampled every 100 ms: prom-client's default of 10 ms wakes each idle
+// process 100 times a second (~9 ms of CPU a second per process on this project's 2-core VM,
+// against ~2.5 ms at 100 ms), for a gauge Prometheus scrapes every 15 s or so.
+collectDefaultMetrics({
+  register: registry,
+  prefix: 'lead_delivery_',
+  eventLoopMonitoringPrecision: 100,
+});
 
 /** Deliveries finished, by outcome: `succeeded` or `failed` (for good). */
 export const deliveriesTotal = new Counter({
