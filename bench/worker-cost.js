@@ -5,6 +5,7 @@
 //
 //   node bench/worker-cost.js            3 runs on a template of 20,000 leads for one endpoint
 //   LEADS=500 ENDPOINTS=50 node bench/...  P3's fan-out instead (a template per shape)
+//   PREFILL=1000000 node bench/...       P5: that many old rows in deliveries, attempts and jobs
 //   RUNS=5 REBUILD=1 node bench/...      rebuild the template first (after a migration)
 //   WORKER_NODE_OPTIONS="--cpu-prof"     passed to the worker (profiles, V8 flags)
 //   WORKER_ENV='{"WORKER_BATCH_SIZE":"100"}'  more environment for the worker
@@ -12,11 +13,12 @@ const { readFileSync, readdirSync } = require('node:fs');
 const pg = require('pg');
 const lib = require('./lib');
 const { cpuSeconds, postgresCpuSeconds } = lib;
-const { anyOpen, setUpSeller, intake } = require('./scenarios');
+const { anyOpen, fillHistory, setUpSeller, intake } = require('./scenarios');
 
 const LEADS = Number(process.env.LEADS || 20000);
 const ENDPOINTS = Number(process.env.ENDPOINTS || 1);
-const TEMPLATE = `ld_bench_worker_${LEADS}x${ENDPOINTS}`;
+const PREFILL = Number(process.env.PREFILL || 0);
+const TEMPLATE = `ld_bench_worker_${LEADS}x${ENDPOINTS}${PREFILL ? `_${PREFILL}` : ''}`;
 const RUN_DB = 'ld_bench_worker_run';
 
 /** CPU by thread name: V8's garbage collector helpers show up as V8Worker. */
@@ -46,7 +48,10 @@ async function buildTemplate(receiver) {
   const api = await lib.startRunner('api', url);
   try {
     const client = lib.api(api.baseUrl);
-    const { order } = await setUpSeller(client, ENDPOINTS, receiver.url);
+    const { order, seller, endpoints } = await setUpSeller(client, ENDPOINTS, receiver.url);
+    if (PREFILL > 0) {
+      await fillHistory(url, endpoints[0].id, seller.id, PREFILL, { deliveries: true, jobs: true });
+    }
     await intake(client, order.id, LEADS);
     await client.close();
   } finally {
@@ -75,7 +80,9 @@ async function main() {
     );
     for (let run = 1; run <= runs; run++) {
       await admin(`DROP DATABASE IF EXISTS ${RUN_DB} WITH (FORCE)`);
-      await admin(`CREATE DATABASE ${RUN_DB} TEMPLATE ${TEMPLATE}`);
+      // FILE_COPY: the copy is checkpointed, not written through the WAL (a prefilled template is
+      // over a gigabyte, whose checkpoint would otherwise run during the measurement).
+      await admin(`CREATE DATABASE ${RUN_DB} TEMPLATE ${TEMPLATE} STRATEGY FILE_COPY`);
       const url = new URL(SERVER_URL);
       url.pathname = `/${RUN_DB}`;
       const db = new pg.Client({ connectionString: url.toString() });

@@ -10,9 +10,17 @@
  * listens, and `onJobsAvailable` reports this process's own commits with their job counts. In the
  * same process `onEnqueued` also fires after commit, for anything else that wants to know.
  *
+ * Job ids are UUIDv7 (time-ordered), not pg-boss's random v4: its primary key is (name, id), and
+ * random ids put every new job, and every fetch's and settle's lookup of it, on a random leaf
+ * page of that index. Once the job table is larger than the cache (P5: a million retained jobs),
+ * that was a page read per job and a full-page WAL image per first write of a page after a
+ * checkpoint (the fetch of 200 jobs: 14 -> 36 ms, pg_stat_statements); time-ordered ids keep
+ * new jobs together at the index's right edge.
+ *
  * pg-boss is ESM-only and the runner compiles to CommonJS: it is loaded with `import()`.
  */
 import { EventEmitter } from 'node:events';
+import { v7 as uuidv7 } from 'uuid';
 import { PgliteDb } from './db/pglite.js';
 import { listenForJobs, type JobNotificationListener } from './jobNotifications.js';
 import { PostgresDb } from './db/postgres.js';
@@ -276,6 +284,7 @@ export async function createQueue(options: CreateQueueOptions): Promise<Delivery
       await boss.insert(
         QUEUE,
         jobs.map((job) => ({
+          id: uuidv7(),
           data: {
             deliveryId: job.deliveryId,
             endpointId: job.endpointId,

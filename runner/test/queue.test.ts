@@ -61,6 +61,20 @@ function behavesLikeTheQueue(name: string, open: () => Promise<TestDb>) {
       );
     });
 
+    test('job ids are time-ordered UUIDv7s, so new jobs sit together in the key index of pg-boss', async () => {
+      for (const deliveryId of ['msg_v1', 'msg_v2', 'msg_v3']) {
+        await t.db.transaction((tx) =>
+          queue.enqueueDeliveries(tx, [{ deliveryId, endpointId: 'ep_v' }]),
+        );
+      }
+      const { rows } = await t.db.query<{ id: string; delivery: string }>(
+        `SELECT id::text AS id, data->>'deliveryId' AS delivery FROM ${t.bossSchema}.job
+          WHERE name = 'deliveries' AND data->>'endpointId' = 'ep_v' ORDER BY id`,
+      );
+      expect(rows.map((row) => row.delivery)).toEqual(['msg_v1', 'msg_v2', 'msg_v3']);
+      for (const row of rows) expect(row.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-/);
+    });
+
     test('jobs inserted with a transaction that rolls back disappear with it', async () => {
       const before = await countJobs(t);
       const seen: unknown[] = [];
