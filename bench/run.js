@@ -199,10 +199,11 @@ Written by \`npm run bench\` (bench/run.js) on ${new Date().toISOString().slice(
   arrival time minus the time the POST /v1/leads response arrived (both wall clock, same machine).
   The generator calls the API with undici (not fetch: it shares the two cores with the system).
   P2b: the same at 50 leads/s.
-- P4: 1,000,000 attempt rows for one endpoint (10% failures; tables vacuumed and analyzed after the
-  fill, as months-old rows would be), the store's own history SQL, 300 runs each.
+- P4: 1,000,000 attempt rows for one endpoint (10% failures; tables vacuumed, analyzed and
+  checkpointed after the fill, as months-old rows would be), the store's own history SQL, 300 runs
+  each.
 - P5: P1 again after filling deliveries, attempts and the pg-boss job table with 1,000,000 rows each
-  (vacuumed and analyzed likewise).
+  (vacuumed, analyzed and checkpointed likewise).
 - E1: the template without its Webhook Deliver node executed by n8n-core for 2,000 items, against
   core's mapLead + formatPayload for the same items (best of 5).
 
