@@ -180,6 +180,23 @@ describe('workflows/ templates executed by n8n-core WorkflowExecute', () => {
     });
   });
 
+  test('a workflow whose nodes have issues is refused at every run; a clean one runs again and again', async () => {
+    const broken = withParameters(template('json-delivery'), { 'Webhook Deliver': { url: '' } });
+    const items = () =>
+      leadItems([{ ...JANE, messageType: 'new_lead', deliveryId: 'msg_issues_1' }]);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      await expect(executeWorkflow(broken, items(), { credentials: CREDENTIALS })).rejects.toThrow(
+        /issues/i,
+      );
+    }
+    const clean = withParameters(template('json-delivery'), {
+      'Webhook Deliver': { url: receiver.url },
+    });
+    await run(clean, items());
+    await run(clean, items());
+    expect(await receiver.waitFor(2)).toHaveLength(2);
+  });
+
   test('json-delivery: dot notation nests (the seed nested example)', async () => {
     const definition = withParameters(template('json-delivery'), {
       'Field Mapper': {
