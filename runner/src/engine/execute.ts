@@ -119,16 +119,15 @@ class HeadlessWorkflowExecute extends WorkflowExecute {
     workflow: Workflow,
     inputData: Parameters<WorkflowExecute['checkReadyForExecution']>[1] = {},
   ): IWorkflowIssues | null {
+    const { startNode, destinationNode, pinDataNodeNames } = inputData;
     const cacheable =
-      inputData.startNode !== undefined &&
-      inputData.destinationNode === undefined &&
-      (inputData.pinDataNodeNames?.length ?? 0) === 0;
-    if (cacheable && readyFromStart.get(workflow)?.has(inputData.startNode!)) return null;
+      startNode !== undefined && destinationNode === undefined && !pinDataNodeNames?.length;
+    const ready = readyFromStart.get(workflow);
+    if (cacheable && ready?.has(startNode)) return null;
     const issues = super.checkReadyForExecution(workflow, inputData);
     if (cacheable && issues === null) {
-      const starts = readyFromStart.get(workflow) ?? new Set<string>();
-      starts.add(inputData.startNode!);
-      readyFromStart.set(workflow, starts);
+      if (ready) ready.add(startNode);
+      else readyFromStart.set(workflow, new Set([startNode]));
     }
     return issues;
   }
