@@ -177,8 +177,11 @@ export interface DeliveryQueue {
   onJobsAvailable(listener: (event: JobsAvailable) => void): () => void;
   /** Up to `batchSize` due jobs, oldest first, now active under this process's claim. */
   fetchJobs(batchSize: number): Promise<DeliveryJob[]>;
-  /** Settles fetched jobs as done; a job retried meanwhile (its claim lapsed) is left alone. */
-  completeJobs(jobs: readonly DeliveryJob[]): Promise<void>;
+  /**
+   * Settles fetched jobs as done; a job retried meanwhile (its claim lapsed) is left alone. With
+   * `tx`, inside that transaction: the jobs are done exactly when the caller's work commits.
+   */
+  completeJobs(jobs: readonly DeliveryJob[], tx?: Db): Promise<void>;
   /** Settles fetched jobs as failed: pg-boss retries them with backoff (JOB_DEFAULTS). */
   failJobs(jobs: readonly DeliveryJob[], error: unknown): Promise<void>;
   /** Refreshes the heartbeat of fetched jobs whose batch is still running. */
@@ -325,8 +328,9 @@ export async function createQueue(options: CreateQueueOptions): Promise<Delivery
       }));
     },
 
-    async completeJobs(jobs) {
-      if (jobs.length > 0) await boss.complete(QUEUE, attemptsOf(jobs));
+    async completeJobs(jobs, tx) {
+      if (jobs.length === 0) return;
+      await boss.complete(QUEUE, attemptsOf(jobs), undefined, tx ? { db: tx } : undefined);
     },
 
     async failJobs(jobs, error) {

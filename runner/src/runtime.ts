@@ -19,6 +19,14 @@ import { startRetention, type RetentionLoop } from './maintenance/retention.js';
 
 export type Role = 'start' | 'api' | 'worker';
 
+/**
+ * How long the API keeps an idle client connection open. Node's default (5 s) is shorter than the
+ * idle timeout of the load balancers and HTTP clients in front of it (60 s is common), so a client
+ * reusing a connection the server is closing gets a reset, and a busy client opens a new
+ * connection (a TCP and accept round on both sides) for every one that idled out between bursts.
+ */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
 export interface Runtime {
   config: Config;
   logger: Logger;
@@ -117,6 +125,8 @@ export async function startRuntime(
       const listening = app.listen(config.port, () => resolve(listening));
       listening.once('error', reject);
     });
+    server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+    server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
     const address = server.address();
     port = typeof address === 'object' && address ? address.port : config.port;
   }

@@ -9,7 +9,7 @@ import pino from 'pino';
 
 import { startReceiver, type Receiver } from '../../test/helpers/receiver';
 import { loadConfig } from '../src/config';
-import { startRuntime, type Runtime } from '../src/runtime';
+import { KEEP_ALIVE_TIMEOUT_MS, startRuntime, type Runtime } from '../src/runtime';
 import { readJson } from './helpers/runner';
 
 let dataDir: string;
@@ -71,4 +71,12 @@ test('starts on PGlite, seeds a demo seller, creates an endpoint and sends a tes
     await fetch(`${base}/v1/endpoints/${endpoint.id}/history`, { headers }),
   );
   expect(history.items[0]).toMatchObject({ test: true, status: 'success' });
+});
+
+test('the API keeps idle client connections open longer than the load balancers in front of it', async () => {
+  expect(runtime.server?.keepAliveTimeout).toBe(KEEP_ALIVE_TIMEOUT_MS);
+  expect(KEEP_ALIVE_TIMEOUT_MS).toBeGreaterThan(60_000);
+  const response = await fetch(`http://127.0.0.1:${runtime.port}/healthz`);
+  await response.arrayBuffer();
+  expect(response.headers.get('keep-alive')).toBe(`timeout=${KEEP_ALIVE_TIMEOUT_MS / 1000}`);
 });

@@ -122,6 +122,24 @@ test('a batch that throws is failed with its error, and the loop goes on', async
   }
 });
 
+test('a batch its handler settled itself is not completed again', async () => {
+  const { source, calls } = scriptedSource([[job(1), job(2)], [job(3)]]);
+  const { loop, handled } = startLoop(source, {
+    handle: async (jobs) => {
+      handled.push(jobs.map((j) => j.n));
+      return jobs[0].n === 1 ? 'settled' : undefined;
+    },
+  });
+  try {
+    await eventually(async () => (calls.completed.length === 1 ? true : undefined));
+    expect(handled).toEqual([[1, 2], [3]]);
+    expect(calls.completed).toEqual([[3]]);
+    expect(calls.failed).toEqual([]);
+  } finally {
+    await loop.stop();
+  }
+});
+
 test('a batch that outlasts half its heartbeat refreshes its jobs until it ends', async () => {
   const { source, calls } = scriptedSource([[job(1, 0.1)]]);
   const release = deferred();

@@ -23,10 +23,16 @@ export interface JobSource<J extends FetchedJob> {
   touchJobs(jobs: readonly J[]): Promise<void>;
 }
 
+/** What a batch handler may answer: `settled` when it completed the jobs itself (committed). */
+export type BatchOutcome = void | 'settled';
+
 export interface FetchLoopOptions<J extends FetchedJob> {
   source: JobSource<J>;
-  /** Runs one batch; a throw fails the whole batch into pg-boss's retries. */
-  handle: (jobs: J[]) => Promise<void>;
+  /**
+   * Runs one batch; a throw fails the whole batch into pg-boss's retries. A handler that
+   * completed the jobs in its own transaction answers `settled`, and the loop leaves them be.
+   */
+  handle: (jobs: J[]) => Promise<BatchOutcome>;
   batchSize: number;
   /** Sleep between fetches that came back short, unless woken (ms). */
   pollIntervalMs: number;
@@ -90,8 +96,9 @@ export class FetchLoop<J extends FetchedJob> {
     const heartbeat = this.startHeartbeat(jobs);
     try {
       let failure: { error: unknown } | null = null;
+      let outcome: BatchOutcome = undefined;
       try {
-        await handle(jobs);
+        outcome = await handle(jobs);
       } catch (error) {
         failure = { error };
       } finally {
@@ -100,7 +107,9 @@ export class FetchLoop<J extends FetchedJob> {
       // A settle that fails leaves the jobs active: their heartbeat lapses and pg-boss retries
       // them, and the retry finds each delivery already settled or claimable again.
       if (failure) await source.failJobs(jobs, failure.error).catch((e) => onError(e, 'fail'));
-      else await source.completeJobs(jobs).catch((e) => onError(e, 'complete'));
+      else if (outcome !== 'settled') {
+        await source.completeJobs(jobs).catch((e) => onError(e, 'complete'));
+      }
     } finally {
       this.options.onBatchEnd?.();
     }

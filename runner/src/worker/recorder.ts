@@ -24,6 +24,8 @@ export interface RecordOptions {
   retryScheduleMs: readonly number[];
   now?: Date;
   logger?: Logger;
+  /** More work that commits with the attempts (the worker completes the batch's jobs). */
+  inTransaction?: (tx: Db) => Promise<void>;
 }
 
 export interface AttemptToRecord {
@@ -144,6 +146,7 @@ export async function recordAttempts(
           queue,
           ended.map((p) => ({ endpointId: p.delivery.endpointId, leadId: p.delivery.leadId })),
         );
+        await options.inTransaction?.(tx);
         return planned.map((p) =>
           settled.has(p.delivery.id) ? recordedStatus(p.settlement) : 'stale',
         );

@@ -18,7 +18,7 @@ import { circuitUnchanged, recordCircuitOutcomes, type CircuitOutcome } from './
 import { dispatchToEndpoint, type AttemptReport } from './dispatcher.js';
 import { recordAttempts } from './recorder.js';
 import { EndpointCache } from './endpointCache.js';
-import { FetchLoop } from './fetchLoop.js';
+import { FetchLoop, type BatchOutcome } from './fetchLoop.js';
 import { LoopWaker } from './loopWaker.js';
 import { signingSecretsOf } from './signingSecrets.js';
 
@@ -57,8 +57,16 @@ type Job = Pick<DeliveryJob, 'id' | 'data'> & Partial<Pick<DeliveryJob, 'retryCo
  * limits; a delivery is sent only by the job attempt that claimed it, so duplicate jobs and other
  * workers never send it twice), group them by endpoint, run each endpoint's template once for its
  * group, record every attempt, and count the group's outcomes on the endpoint's circuit.
+ *
+ * `completeJobs`, when given, completes the batch's jobs inside the transaction that records its
+ * attempts (answering `settled`): one commit fewer per batch, and a job is done exactly when its
+ * attempts are recorded. Not when a group failed: the batch then fails into pg-boss's retries.
  */
-export async function processBatch(deps: WorkerDeps, jobs: readonly Job[]): Promise<void> {
+export async function processBatch(
+  deps: WorkerDeps,
+  jobs: readonly Job[],
+  completeJobs?: (tx: Db) => Promise<void>,
+): Promise<BatchOutcome> {
   const requests: ClaimRequest[] = [];
   const probes: ProbeRequest[] = [];
   for (const job of jobs) {
@@ -110,16 +118,18 @@ export async function processBatch(deps: WorkerDeps, jobs: readonly Job[]): Prom
   const dispatched = settled.flatMap((result) =>
     result.status === 'fulfilled' ? [result.value] : [],
   );
+  const failed = settled.find((result) => result.status === 'rejected');
+  const attempts = dispatched.flatMap((group) =>
+    group.deliveries.map((delivery, index) => ({ delivery, report: group.reports[index] })),
+  );
+  const settleJobs = !failed && attempts.length > 0 ? completeJobs : undefined;
   // The whole batch is recorded in one transaction: a fan-out batch of many small groups costs the
   // same few statements as one large group.
-  await recordAttempts(
-    deps.db,
-    deps.queue,
-    dispatched.flatMap((group) =>
-      group.deliveries.map((delivery, index) => ({ delivery, report: group.reports[index] })),
-    ),
-    { retryScheduleMs: deps.config.retryScheduleMs, logger: deps.logger },
-  );
+  await recordAttempts(deps.db, deps.queue, attempts, {
+    retryScheduleMs: deps.config.retryScheduleMs,
+    logger: deps.logger,
+    inTransaction: settleJobs,
+  });
   await Promise.all(
     dispatched.map(async ({ endpointId, endpoint, deliveries, reports }) => {
       if (!endpoint) return;
@@ -131,8 +141,8 @@ export async function processBatch(deps: WorkerDeps, jobs: readonly Job[]): Prom
       }
     }),
   );
-  const failed = settled.find((result) => result.status === 'rejected');
   if (failed) throw failed.reason;
+  return settleJobs ? 'settled' : undefined;
 }
 
 /**
@@ -265,7 +275,7 @@ export async function startWorker(workerDeps: WorkerDeps): Promise<RunningWorker
     loops.push(
       new FetchLoop<DeliveryJob>({
         source: deps.queue,
-        handle: (jobs) => processBatch(deps, jobs),
+        handle: (jobs) => processBatch(deps, jobs, (tx) => deps.queue.completeJobs(jobs, tx)),
         batchSize,
         pollIntervalMs: POLL_INTERVAL_MS,
         onError: (error, during) =>
