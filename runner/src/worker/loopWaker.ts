@@ -9,7 +9,8 @@
  * are busy, two loops each fetching a job or two cost twice the fixed work of a batch (fetch,
  * claim, an engine run, recording: milliseconds of CPU in the worker and PostgreSQL) of one loop
  * fetching both, and the cores are what the jobs wait for. A loop busy for longer (a slow
- * receiver, a large batch) no longer counts, so one slow endpoint never holds new jobs back.
+ * receiver, a large batch) no longer counts, so a slow endpoint holds other endpoints' new jobs
+ * back by `stalledAfterMs` at most.
  *
  * Otherwise an idle loop that was not just woken (a loop woken moments ago is probably still
  * fetching, and may fetch before the new job commits), else the idle loop woken longest ago; when
