@@ -3,6 +3,7 @@
 //
 //   RATE=200 SECONDS=15 node bench/latency-phases.js
 //   WORKER_ENV='{"WORKER_CONCURRENCY":"2"}'   more environment for the worker
+//   DUMP=/tmp/leads.json                       every lead's phases and times, to find stalls
 //
 // Phases per lead (all wall clock on this machine; PostgreSQL's now() is its transaction's start):
 //   job wait        the job's insert transaction began → pg-boss's fetch transaction began
@@ -77,10 +78,12 @@ async function main() {
         'fetch → send': row.attempt_started - row.job_fetched,
         'send → arrival': arrivals[row.id] - row.attempt_started,
         P2: arrivals[row.id] - answeredAt.get(row.id),
+        ...(process.env.DUMP ? { at: row.job_created } : {}),
       }));
+    if (process.env.DUMP) require('node:fs').writeFileSync(process.env.DUMP, JSON.stringify(leads));
     leads.sort((a, b) => a.P2 - b.P2);
     const at = (p) => leads[Math.min(leads.length - 1, Math.floor((p / 100) * leads.length))];
-    const phases = Object.keys(leads[0]);
+    const phases = Object.keys(leads[0]).filter((name) => name !== 'at');
     const row = (label, lead) =>
       `${label.padEnd(16)}${phases.map((name) => lead[name].toFixed(1).padStart(16)).join('')}`;
     console.log(`${RATE} leads/s for ${SECONDS} s: ${leads.length} leads, ms`);

@@ -14,6 +14,7 @@ import { seedDemoIfEmpty } from './demo.js';
 import { setQueueDepthSource } from './metrics.js';
 import { deliveryService } from './worker/sendTest.js';
 import { startWorker, type RunningWorker } from './worker/worker.js';
+import { warmUpDeliveryPath } from './worker/warmUp.js';
 import { startStatistics } from './maintenance/statistics.js';
 import { startRetention, type RetentionLoop } from './maintenance/retention.js';
 
@@ -98,7 +99,10 @@ export async function startRuntime(
         schemas: [queue.schema],
       })
     : null;
+  // Meanwhile the delivery path is loaded and compiled, so the first leads do not pay for it.
+  const warmUp = runsWorker ? warmUpWorker(logger) : null;
   await statistics?.firstRound;
+  await warmUp;
   const worker = runsWorker
     ? await startWorker({ db, queue, box, config, logger: logger.child({ role: 'worker' }) })
     : null;
@@ -161,4 +165,15 @@ export async function startRuntime(
       return stopping;
     },
   };
+}
+
+/** Never fails the start: a worker that could not warm up only starts slower. */
+async function warmUpWorker(logger: Logger): Promise<void> {
+  try {
+    const { ms, failures } = await warmUpDeliveryPath();
+    if (failures.length > 0) logger.warn({ failures }, 'warming up the delivery path failed');
+    else logger.debug({ ms: Math.round(ms) }, 'delivery path warmed up');
+  } catch (err) {
+    logger.warn({ err }, 'warming up the delivery path failed');
+  }
 }

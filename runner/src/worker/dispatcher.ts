@@ -35,6 +35,15 @@ export interface DispatchOptions {
   executionId?: string;
 }
 
+/** What an execution needs of an endpoint. */
+export type DispatchEndpoint = Pick<
+  Endpoint,
+  'id' | 'url' | 'format' | 'headers' | 'constants' | 'fieldMappings' | 'timeoutMs'
+>;
+
+/** What an execution needs of a delivery. */
+export type DispatchDelivery = Pick<Delivery, 'id' | 'messageType' | 'leadSnapshot'>;
+
 const START_NODE = 'Lead Trigger';
 
 function asString(value: unknown): string | null {
@@ -46,7 +55,7 @@ function asNumber(value: unknown): number | null {
 }
 
 /** The items the Lead Trigger emits in n8n, built from stored deliveries. */
-export function triggerItems(deliveries: readonly Delivery[]): INodeExecutionData[] {
+export function triggerItems(deliveries: readonly DispatchDelivery[]): INodeExecutionData[] {
   return deliveries.map((delivery, index) => ({
     json: {
       ...withMeetingFields(delivery.leadSnapshot),
@@ -64,8 +73,8 @@ export function triggerItems(deliveries: readonly Delivery[]): INodeExecutionDat
  * the workflow's error, so it is recorded rather than lost.
  */
 export async function dispatchToEndpoint(
-  endpoint: Endpoint,
-  deliveries: readonly Delivery[],
+  endpoint: DispatchEndpoint,
+  deliveries: readonly DispatchDelivery[],
   options: DispatchOptions,
 ): Promise<AttemptReport[]> {
   const credentialId = `endpoint:${endpoint.id}`;
