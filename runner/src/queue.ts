@@ -23,7 +23,7 @@ import { EventEmitter } from 'node:events';
 import { v7 as uuidv7 } from 'uuid';
 import { PgliteDb } from './db/pglite.js';
 import { listenForJobs, type JobNotificationListener } from './jobNotifications.js';
-import { PostgresDb } from './db/postgres.js';
+import { POOL_IDLE_TIMEOUT_MS, PostgresDb } from './db/postgres.js';
 import type { Db } from './db/types.js';
 
 export type PgBossModule = typeof import('pg-boss', { with: { 'resolution-mode': 'import' } });
@@ -220,6 +220,8 @@ export async function createQueue(options: CreateQueueOptions): Promise<Delivery
       ...common,
       connectionString: options.db.connectionString,
       max: options.max ?? 4,
+      // pg-boss hands its options to pg's Pool, this one too, though its types do not list it.
+      ...({ idleTimeoutMillis: POOL_IDLE_TIMEOUT_MS } as Partial<PgBossConstructorOptions>),
       // pg-boss's own statements (fetch, complete, fail, maintenance) commit without waiting for
       // the WAL flush: a fetch stands between a lead's job and its send. A crash can lose only
       // the last of them (PostgreSQL's WAL is a sequence, and every durable commit after them

@@ -1,7 +1,8 @@
 /** The Db layer (pg Pool and PGlite) and the migrations. */
 import { withArrayLiterals } from '../src/db/arrayParameters.js';
 import { createPgliteDb } from '../src/db/pglite.js';
-import { createPostgresDb, type PostgresDb } from '../src/db/postgres.js';
+import { createPostgresDb, POOL_IDLE_TIMEOUT_MS, type PostgresDb } from '../src/db/postgres.js';
+import { createQueue } from '../src/queue.js';
 import {
   MAX_NAMED_STATEMENTS,
   namedStatementCount,
@@ -249,6 +250,16 @@ describe('prepared statements on PostgreSQL', () => {
     expect(await preparedTexts(db)).toEqual(expect.arrayContaining([insert]));
     const { rows } = await db.query<{ body: string }>('SELECT body FROM notes WHERE id = $1', [2]);
     expect(rows).toEqual([{ body: 'b' }]);
+  });
+
+  test("pooled connections (the runner's and pg-boss's) stay open between sparse leads", async () => {
+    if (!db) return;
+    expect(db.pool.options.idleTimeoutMillis).toBe(POOL_IDLE_TIMEOUT_MS);
+    expect(POOL_IDLE_TIMEOUT_MS).toBeGreaterThanOrEqual(60_000);
+    // Not started: pg-boss builds its pool from its options on first use, never connecting here.
+    const queue = await createQueue({ db, schema: `${schema}_boss` });
+    const bossDb = queue.boss.getDb() as unknown as { config: { idleTimeoutMillis?: number } };
+    expect(bossDb.config.idleTimeoutMillis).toBe(POOL_IDLE_TIMEOUT_MS);
   });
 
   test('a text without values is not prepared (it may hold several statements)', async () => {
