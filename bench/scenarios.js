@@ -148,9 +148,8 @@ async function rawUndiciLoop({ receiver, count, concurrency }) {
  * for production (the worker learns of new jobs through pg-boss's LISTEN/NOTIFY). On this 2-core
  * machine one `lead-delivery start` process doing both measured p95/p99 about 40–50% higher in
  * the same session: intake and delivery then wait for each other in one event loop.
- */
-/**
- * P2: leads at a steady rate to a freshly started API and worker. The first `rampSeconds` are
+ *
+ * The leads go to a freshly started API and worker. The first `rampSeconds` are
  * sent at the same rate but kept out of the percentiles (a steady state, not a start); the
  * first second of them is reported on its own (`start`), so what a start costs stays visible.
  */
