@@ -11,6 +11,10 @@
 //   send → arrival  the attempt started → the receiver had the request
 //   P2              the API's answer arrived → the receiver had the request (what P2 reports)
 // and the CPU per lead of the API, the worker and PostgreSQL (Linux /proc) over the run.
+//
+// The worker deletes a job once its attempt is recorded; for the job's fetch time, a trigger of
+// this tool's own (one insert per delete statement, on the benchmark's database only) keeps each
+// deleted job's timestamps in bench_finished_jobs.
 const pg = require('pg');
 const lib = require('./lib');
 const { setUpSeller } = require('./scenarios');
@@ -24,6 +28,22 @@ const median = (values) => {
   return sorted[Math.floor(sorted.length / 2)];
 };
 
+async function keepFinishedJobs(url) {
+  const db = new pg.Client({ connectionString: url });
+  await db.connect();
+  await db.query(`
+    CREATE TABLE bench_finished_jobs (delivery_id text, created_on timestamptz, started_on timestamptz);
+    CREATE FUNCTION bench_keep_finished_jobs() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        INSERT INTO bench_finished_jobs
+          SELECT data->>'deliveryId', created_on, started_on FROM gone;
+        RETURN NULL;
+      END $$;
+    CREATE TRIGGER bench_keep_finished_jobs AFTER DELETE ON pgboss.job_common
+      REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION bench_keep_finished_jobs();`);
+  await db.end();
+}
+
 async function main() {
   const receiver = await lib.startReceiver();
   const url = await lib.createDatabase(DATABASE);
@@ -31,6 +51,7 @@ async function main() {
   const worker = await lib.startRunner('worker', url, JSON.parse(process.env.WORKER_ENV || '{}'));
   const answeredAt = new Map();
   try {
+    await keepFinishedJobs(url);
     const client = lib.api(api.baseUrl);
     const { order } = await setUpSeller(client, 1, receiver.url);
     await receiver.reset();
@@ -68,7 +89,7 @@ async function main() {
           extract(epoch FROM j.created_on) * 1000 AS job_created,
           extract(epoch FROM j.started_on) * 1000 AS job_fetched
         FROM deliveries d JOIN attempts a ON a.delivery_id = d.id
-        JOIN pgboss.job j ON j.data->>'deliveryId' = d.id`,
+        JOIN bench_finished_jobs j ON j.delivery_id = d.id`,
     );
     await db.end();
     const leads = rows

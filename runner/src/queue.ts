@@ -139,10 +139,11 @@ export const JOB_DEFAULTS = {
 export const SUPERVISE_INTERVAL_SECONDS = 5;
 
 /**
- * Retention of finished jobs: pg-boss deletes a completed, failed or cancelled job this long after
- * it finished (the queue's `deleteAfterSeconds`, which a job takes from its queue at insert; its
- * `retentionSeconds` is about jobs still queued, and stays pg-boss's 14 days). A finished job is
- * only a trace of the queue: the delivery and its attempts keep what matters (RETENTION_DAYS).
+ * Retention of finished jobs: a job the worker is done with is deleted at once (completeJobs);
+ * pg-boss deletes a failed or cancelled job (or one completed through pg-boss itself) this long
+ * after it finished (the queue's `deleteAfterSeconds`, which a job takes from its queue at insert;
+ * its `retentionSeconds` is about jobs still queued, and stays pg-boss's 14 days). A finished job
+ * is only a trace of the queue: the delivery and its attempts keep what matters (RETENTION_DAYS).
  */
 export const FINISHED_JOB_RETENTION_SECONDS = 86_400;
 
@@ -178,8 +179,9 @@ export interface DeliveryQueue {
   /** Up to `batchSize` due jobs, oldest first, now active under this process's claim. */
   fetchJobs(batchSize: number): Promise<DeliveryJob[]>;
   /**
-   * Settles fetched jobs as done; a job retried meanwhile (its claim lapsed) is left alone. With
-   * `tx`, inside that transaction: the jobs are done exactly when the caller's work commits.
+   * Settles fetched jobs as done by deleting them (the delivery and its attempt rows are the
+   * record); a job retried meanwhile (its claim lapsed) is left alone. With `tx`, inside that
+   * transaction: the jobs are done exactly when the caller's work commits.
    */
   completeJobs(jobs: readonly DeliveryJob[], tx?: Db): Promise<void>;
   /** Settles fetched jobs as failed: pg-boss retries them with backoff (JOB_DEFAULTS). */
@@ -332,7 +334,11 @@ export async function createQueue(options: CreateQueueOptions): Promise<Delivery
 
     async completeJobs(jobs, tx) {
       if (jobs.length === 0) return;
-      await boss.complete(QUEUE, attemptsOf(jobs), undefined, tx ? { db: tx } : undefined);
+      // Deleted rather than marked completed: pg-boss's complete is an update that writes a new
+      // version of the job row and an entry in three of its indexes, and its maintenance deletes
+      // the row a day later anyway. A fenced delete only marks the row (one batch of 200 jobs on
+      // one connection: 22-26 -> 7.5-8.5 µs of PostgreSQL CPU per job, WAL 553 -> 59 bytes).
+      await boss.deleteJob(QUEUE, attemptsOf(jobs), tx ? { db: tx } : undefined);
     },
 
     async failJobs(jobs, error) {

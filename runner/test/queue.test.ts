@@ -185,15 +185,23 @@ function behavesLikeTheQueue(name: string, open: () => Promise<TestDb>) {
       await queue.completeJobs([done]);
       await queue.failJobs([failed], new Error('recording failed'));
       const stateOf = async (id: string) => (await queue.boss.getJobById(QUEUE, id))?.state;
-      expect(await stateOf(done.id)).toBe('completed');
+      // Done: deleted, not kept as completed (the attempt rows are the record).
+      expect(await queue.boss.getJobById(QUEUE, done.id)).toBeNull();
       // Failed into pg-boss's retries, with the error kept as the job's output.
       expect(await stateOf(failed.id)).toBe('retry');
       expect((await queue.boss.getJobById(QUEUE, failed.id))?.output).toEqual(
         expect.objectContaining({ message: 'recording failed' }),
       );
-      // The failed attempt's claim is gone: settling it again changes nothing.
+      // Its retry is fetched as the next attempt; settling the old attempt leaves it alone.
+      await t.db.query(`UPDATE ${t.bossSchema}.job SET start_after = now() WHERE id = $1`, [
+        failed.id,
+      ]);
+      const [retried] = await queue.fetchJobs(10);
+      expect(retried).toEqual(expect.objectContaining({ id: failed.id, retryCount: 1 }));
       await queue.completeJobs([failed]);
-      expect(await stateOf(failed.id)).toBe('retry');
+      expect(await stateOf(failed.id)).toBe('active');
+      await queue.completeJobs([retried]);
+      expect(await queue.boss.getJobById(QUEUE, failed.id)).toBeNull();
     });
 
     test('depth reads the queue statistics', async () => {
