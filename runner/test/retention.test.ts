@@ -71,7 +71,7 @@ async function addDelivery(db: Db, spec: DeliverySpec): Promise<string> {
   const id = newId('delivery');
   const created = ago(spec.createdDaysAgo ?? spec.ageDays);
   const messageType = spec.messageType ?? 'new_lead';
-  // new_lead: one per (endpoint, lead) (deliveries_new_lead_once_idx), so a lead of its own.
+  // new_lead: one per (endpoint, lead), so a lead of its own.
   const leadId = spec.leadId ?? newId('lead');
   await db.query(
     `INSERT INTO deliveries (id, seller_id, endpoint_id, lead_id, message_type, test, status,

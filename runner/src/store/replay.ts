@@ -2,8 +2,11 @@
  * Replay and backfill for one endpoint (seller-scoped): failed deliveries of a time range back to
  * pending; past leads as new_lead deliveries for an endpoint that did not exist when they came.
  * Each is one transaction with its queue jobs. Backfill never creates a second new_lead for a
- * lead and endpoint: it skips leads that have one, and the partial unique index
- * `deliveries_new_lead_once_idx` (ON CONFLICT DO NOTHING) covers two backfills racing.
+ * lead and endpoint: it skips leads that have one, and it first holds the endpoint's row, so two
+ * backfills of one endpoint run one after the other, the second seeing what the first wrote (each
+ * statement reads as of its own start). Intake creates the only other new_lead deliveries, in the
+ * transaction that inserts their lead. There is no unique index behind it on purpose: see
+ * migration 008.
  */
 import type { Db, Sql } from '../db/types.js';
 import { newId } from '../ids.js';
@@ -19,6 +22,15 @@ export interface Queued {
 }
 
 export const replaySql = {
+  /**
+   * Holds the endpoint for the rest of a backfill's transaction. FOR NO KEY UPDATE waits for
+   * another backfill (or an edit) of the endpoint, not for the key-share locks that inserting its
+   * deliveries and attempts takes.
+   */
+  lockForBackfill: (sellerId: string, endpointId: string): Sql => ({
+    text: `SELECT 1 FROM endpoints WHERE id = $1 AND seller_id = $2 FOR NO KEY UPDATE`,
+    values: [endpointId, sellerId],
+  }),
   /** failed → pending, attempt schedule restarted, for deliveries created in [from, to). */
   replayFailed: (sellerId: string, endpointId: string, range: TimeRange): Sql => ({
     text: `UPDATE deliveries SET status = 'pending', attempt_count = 0, next_attempt_at = now(),
@@ -62,7 +74,6 @@ export const replaySql = {
       FROM unnest($3::text[], $4::text[]) WITH ORDINALITY AS x(id, lead_id, ord)
       JOIN leads l ON l.id = x.lead_id AND l.seller_id = $1
       ORDER BY x.ord
-      ON CONFLICT (endpoint_id, lead_id) WHERE message_type = 'new_lead' AND NOT test DO NOTHING
       RETURNING id, endpoint_id`,
     values: [sellerId, endpointId, ids, leadIds],
   }),
@@ -87,6 +98,8 @@ export async function backfillNewLeads(
   tx: Db,
   input: { sellerId: string; endpointId: string; leadOrderId: string | null; range: TimeRange },
 ): Promise<Queued[]> {
+  const lock = replaySql.lockForBackfill(input.sellerId, input.endpointId);
+  await tx.query(lock.text, lock.values);
   const select = replaySql.backfillLeads(
     input.sellerId,
     input.endpointId,
