@@ -226,3 +226,25 @@ test('createQueue refuses a Db it cannot hand to pg-boss', async () => {
   const fake = { kind: 'postgres' } as never;
   await expect(createQueue({ db: fake })).rejects.toThrow('openDb');
 });
+
+test('on PostgreSQL, pg-boss fetches on connections of their own (a named statement, cheaper plans)', async () => {
+  const t = await createTestDb();
+  // On PGlite pg-boss shares the one in-process instance: nothing to check there.
+  if (t.kind !== 'postgres') return t.drop();
+  const queue = await createTestQueue(t, { listen: false });
+  try {
+    await t.db.transaction((tx) =>
+      queue.enqueueDeliveries(tx, [{ deliveryId: 'msg_f', endpointId: 'ep_f' }]),
+    );
+    expect((await queue.fetchJobs(10)).map((job) => job.data.deliveryId)).toEqual(['msg_f']);
+    const { rows } = await t.db.query<{ application_name: string }>(
+      `SELECT application_name FROM pg_stat_activity
+        WHERE datname = current_database() AND query LIKE $1 AND query LIKE '%FOR UPDATE OF j SKIP LOCKED%'`,
+      [`%${t.bossSchema}.job_common%`],
+    );
+    expect(rows.map((row) => row.application_name)).toEqual(['lead-delivery-runner:pg-boss:fetch']);
+  } finally {
+    await queue.stop({ graceful: false });
+    await t.drop();
+  }
+});

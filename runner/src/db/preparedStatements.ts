@@ -11,9 +11,12 @@
  * Not named, on purpose:
  * - a query without values: the text may hold several statements (migrations, pg-boss's DDL),
  *   which the extended protocol does not allow; and a parameterless statement's cached plan is
- *   never re-planned for the data, only on invalidation. Named, pg-boss's fetch (fixed text, no
- *   values) kept the plan made when its job table was new and ran 2.3x slower (P1 A/B).
- * - pg-boss's own pool (fetch, complete): generic plans for its batch statements measured worse.
+ *   never re-planned for the data, only on invalidation. pg-boss's fetch, a single statement
+ *   without values, is named on a pool of its own (queue.ts): before worker processes analyzed
+ *   busy tables (maintenance/statistics.ts, whose ANALYZE invalidates the plan), it kept the plan
+ *   made when its job table was new and ran 2.3x slower (P1 A/B).
+ * - pg-boss's own pool (complete, fail, touch): generic plans for its batch statements measured
+ *   worse.
  *
  * A text gets a name the first time it is seen, for the life of the process, so a name means the
  * same text on every connection. The set is bounded: texts beyond it stay unnamed, so a caller
