@@ -245,6 +245,7 @@ export async function createQueue(options: CreateQueueOptions): Promise<Delivery
     throw new Error('createQueue needs the Db from openDb (PostgreSQL or PGlite)');
   }
   boss.on('error', (err) => options.onError?.(err));
+  const fetchDb = fetchPool ? namedStatements(fetchPool) : null;
 
   const events = new EventEmitter();
   events.setMaxListeners(0);
@@ -335,7 +336,7 @@ export async function createQueue(options: CreateQueueOptions): Promise<Delivery
     async fetchJobs(batchSize) {
       const jobs = await boss.fetch<DeliveryJobData>(QUEUE, {
         batchSize,
-        ...(fetchPool ? { db: namedStatements(fetchPool) } : {}),
+        ...(fetchDb ? { db: fetchDb } : {}),
       });
       return jobs.map((job) => ({
         id: job.id,
@@ -400,7 +401,6 @@ function createFetchPool(options: {
   applicationName: string;
   onError?: (err: unknown) => void;
 }): pg.Pool {
-  const { onError } = options;
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.max,
@@ -409,7 +409,7 @@ function createFetchPool(options: {
     options: '-c synchronous_commit=off -c random_page_cost=1.1',
   });
   // An idle connection the server dropped errors on the pool; the next fetch opens another.
-  pool.on('error', (err) => onError?.(err));
+  pool.on('error', (err) => options.onError?.(err));
   return pool;
 }
 
