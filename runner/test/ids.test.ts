@@ -30,3 +30,12 @@ test('the secret box round-trips, uses a fresh IV and refuses a wrong key', () =
   expect(() => createSecretBox(Buffer.alloc(32, 2)).open(a)).toThrow('SECRETS_KEY');
   expect(() => box.open('plaintext')).toThrow();
 });
+
+test('ids of one millisecond keep increasing past a carry between the random halves', () => {
+  const now = Date.parse('2026-12-03T09:00:00Z');
+  const ids = Array.from({ length: 5000 }, () => ulid(now));
+  for (const id of ids) expect(id).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+  expect(new Set(ids.map((id) => id.slice(0, 10)))).toEqual(new Set([ulid(now).slice(0, 10)]));
+  expect([...ids].sort()).toEqual(ids);
+  expect(new Set(ids).size).toBe(ids.length);
+});
