@@ -3,6 +3,8 @@
  * often credentials (Authorization, API keys), so only a hint of them is kept.
  */
 
+import { defineOwn } from './values.js';
+
 /**
  * Headers whose values are kept: set by the delivery itself and not secret. The signature is an
  * HMAC output; it reveals nothing about the secret and helps debug verification failures.
@@ -44,12 +46,7 @@ export function redactHeaders(
   const redacted: Record<string, string> = {};
   for (const name of Object.keys(headers)) {
     const value = String(headers[name]);
-    Object.defineProperty(redacted, name, {
-      value: safe.has(name.toLowerCase()) ? value : redactValue(value),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+    defineOwn(redacted, name, safe.has(name.toLowerCase()) ? value : redactValue(value));
   }
   return redacted;
 }

@@ -27,10 +27,16 @@ export function readOwn(record: object, key: string): unknown {
 }
 
 /**
- * Sets an own, enumerable property. Unlike `obj[key] = value`, defineProperty never invokes the
- * `__proto__` setter, so a hostile key cannot swap the object's prototype.
+ * Sets an own, enumerable property. Unlike `obj[key] = value`, it never invokes a setter (the
+ * `__proto__` one above all), so a hostile key cannot swap the object's prototype. A key the
+ * object neither has nor inherits is simply assigned, which is the same for it and several times
+ * cheaper (every outgoing request's headers are built with this); any other key is defined.
  */
 export function defineOwn(target: object, key: string, value: unknown): void {
+  if (!(key in target) && Object.isExtensible(target)) {
+    (target as Record<string, unknown>)[key] = value;
+    return;
+  }
   Object.defineProperty(target, key, {
     value,
     enumerable: true,

@@ -100,12 +100,20 @@ export function executeContext(options: FakeOptions = {}): {
 } {
   const log: CallLog = { getNodeParameter: [], getCredentials: [] };
   const items = toItems(options.items ?? []);
-  const { common, readParameter } = baseContext(options, log, items);
+  const { common, readParameter, node } = baseContext(options, log, items);
   const context = {
     ...common,
     getInputData: () => items,
-    getNodeParameter: (name: string, itemIndex: number, fallback?: unknown) =>
-      readParameter(name, itemIndex, fallback),
+    // n8n's `rawExpressions` hands back the stored value as it is, expressions unresolved.
+    getNodeParameter: (
+      name: string,
+      itemIndex: number,
+      fallback?: unknown,
+      readOptions?: { rawExpressions?: boolean },
+    ) =>
+      readOptions?.rawExpressions
+        ? (node.parameters[name] ?? fallback)
+        : readParameter(name, itemIndex, fallback),
     helpers: {
       returnJsonArray: (data: IDataObject | IDataObject[]) =>
         (Array.isArray(data) ? data : [data]).map((json) => ({ json })),

@@ -105,6 +105,30 @@ function compiledWorkflow(definition: WorkflowDefinition): Workflow {
   return workflow;
 }
 
+/**
+ * A definition with its compiled Workflow and start node, for a caller that runs the same
+ * definition many times (the worker, an endpoint's template batch after batch): looking the
+ * Workflow up by content serializes the whole definition, which in a fan-out batch of
+ * four-delivery groups cost ~4% of the worker's CPU once per execution. The definition must not
+ * change afterwards; a changed endpoint gets a new one.
+ */
+export interface PreparedWorkflow {
+  readonly definition: WorkflowDefinition;
+  readonly workflow: Workflow;
+  readonly startNode: INode;
+}
+
+export function prepareWorkflow(definition: WorkflowDefinition): PreparedWorkflow {
+  const workflow = compiledWorkflow(definition);
+  const start = findStartNode(definition);
+  // The shared Workflow's own node object (its parameters resolved by n8n), not the caller's.
+  return { definition, workflow, startNode: workflow.getNode(start.name) ?? start };
+}
+
+function isPrepared(value: WorkflowDefinition | PreparedWorkflow): value is PreparedWorkflow {
+  return 'workflow' in value && value.workflow instanceof Workflow;
+}
+
 /** Compiled workflows whose nodes n8n found ready to run from the given start node. */
 const readyFromStart = new WeakMap<Workflow, Set<string>>();
 
@@ -158,11 +182,12 @@ export interface ExecutionOptions {
  * passes seeded items straight through the start node) and resolves when n8n reports the run done.
  */
 export async function executeWorkflow(
-  definition: WorkflowDefinition,
+  workflowToRun: WorkflowDefinition | PreparedWorkflow,
   items: INodeExecutionData[],
   options: ExecutionOptions = {},
 ): Promise<IRun> {
-  const workflow = compiledWorkflow(definition);
+  const prepared = isPrepared(workflowToRun) ? workflowToRun : prepareWorkflow(workflowToRun);
+  const { definition, workflow, startNode } = prepared;
   const executionId = options.executionId ?? 'runner';
   const workflowData = {
     id: definition.id,
@@ -184,14 +209,12 @@ export async function executeWorkflow(
   const credentialsHelper = new InMemoryCredentialsHelper(
     new Map(Object.entries(options.credentials ?? {}) as Array<[string, never]>),
   );
-  // The shared Workflow's own node object (its parameters resolved by n8n), not the caller's.
-  const start = findStartNode(definition);
   const runExecutionData = createRunExecutionData({
     resumeToken: `${RUN_TOKEN_PREFIX}${++runs}`,
     executionData: {
       nodeExecutionStack: [
         {
-          node: workflow.getNode(start.name) ?? start,
+          node: startNode,
           data: { main: [items] },
           source: null,
         },

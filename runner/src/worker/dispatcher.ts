@@ -2,7 +2,7 @@ import type { INodeExecutionData } from 'n8n-workflow';
 
 import { withMeetingFields } from '../../../core/meeting.js';
 import type { DeliveryOutcome } from '../../../core/types.js';
-import { executeWorkflow } from '../engine/execute.js';
+import { executeWorkflow, prepareWorkflow, type PreparedWorkflow } from '../engine/execute.js';
 import { NODE_TYPE } from '../engine/nodeTypes.js';
 import { outputsOfNodeType, runError } from '../engine/runResults.js';
 import { workflowForEndpoint } from '../engine/templates.js';
@@ -67,6 +67,40 @@ export function triggerItems(deliveries: readonly DispatchDelivery[]): INodeExec
 }
 
 /**
+ * Each endpoint's template, filled and prepared, by endpoint object: the worker's endpoint cache
+ * hands out the same object until the row changes (a changed row is a new object), so a batch
+ * reuses the definition of the batch before it instead of filling the template again.
+ */
+const preparedByEndpoint = new WeakMap<
+  DispatchEndpoint,
+  { concurrency: number; prepared: PreparedWorkflow }
+>();
+
+function preparedFor(endpoint: DispatchEndpoint, concurrency: number): PreparedWorkflow {
+  const held = preparedByEndpoint.get(endpoint);
+  if (held && held.concurrency === concurrency) return held.prepared;
+  const prepared = prepareWorkflow(
+    workflowForEndpoint({
+      id: endpoint.id,
+      url: endpoint.url,
+      format: endpoint.format,
+      headers: endpoint.headers,
+      constants: endpoint.constants,
+      fieldMappings: endpoint.fieldMappings,
+      timeoutMs: endpoint.timeoutMs,
+      signingCredentialId: credentialIdOf(endpoint),
+      concurrency,
+    }),
+  );
+  preparedByEndpoint.set(endpoint, { concurrency, prepared });
+  return prepared;
+}
+
+function credentialIdOf(endpoint: DispatchEndpoint): string {
+  return `endpoint:${endpoint.id}`;
+}
+
+/**
  * Runs the endpoint's template once for all of `deliveries` (one execution, many items) and
  * reads each delivery's attempt off the Webhook Deliver output, traced back by pairedItem.
  * A delivery the workflow never reached (a node error) is reported as a permanent failure with
@@ -77,21 +111,12 @@ export async function dispatchToEndpoint(
   deliveries: readonly DispatchDelivery[],
   options: DispatchOptions,
 ): Promise<AttemptReport[]> {
-  const credentialId = `endpoint:${endpoint.id}`;
-  const definition = workflowForEndpoint({
-    id: endpoint.id,
-    url: endpoint.url,
-    format: endpoint.format,
-    headers: endpoint.headers,
-    constants: endpoint.constants,
-    fieldMappings: endpoint.fieldMappings,
-    timeoutMs: endpoint.timeoutMs,
-    signingCredentialId: credentialId,
-    concurrency: options.concurrency,
-  });
+  const credentialId = credentialIdOf(endpoint);
+  const prepared = preparedFor(endpoint, options.concurrency);
+  const { definition } = prepared;
   const [secret, previousSecret] = options.signingSecrets;
   const startedAt = new Date();
-  const run = await executeWorkflow(definition, triggerItems(deliveries), {
+  const run = await executeWorkflow(prepared, triggerItems(deliveries), {
     credentials: { [credentialId]: { secret, previousSecret: previousSecret ?? '' } },
     executionId: options.executionId,
   });
