@@ -15,6 +15,8 @@ const SECRETS_KEY = '00112233445566778899aabbccddeeff00112233445566778899aabbccd
 const RUNNER_NODE_FLAGS = (process.env.BENCH_RUNNER_NODE_FLAGS ?? '--max-semi-space-size=8')
   .split(' ')
   .filter(Boolean);
+/** The environment the README gives them (BENCH_MALLOC_ARENA_MAX changes it; empty leaves it out). */
+const RUNNER_MALLOC_ARENA_MAX = process.env.BENCH_MALLOC_ARENA_MAX ?? '2';
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const wallMs = () => performance.timeOrigin + performance.now();
@@ -128,6 +130,7 @@ async function startRunner(role, databaseUrl, extraEnv = {}) {
         ALLOWED_PRIVATE_TARGETS: '127.0.0.1,::1',
         DATA_DIR: dataDir,
         LOG_LEVEL: 'info',
+        ...(RUNNER_MALLOC_ARENA_MAX ? { MALLOC_ARENA_MAX: RUNNER_MALLOC_ARENA_MAX } : {}),
         ...extraEnv,
       },
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -215,6 +218,7 @@ async function waitFor(check, timeoutMs, intervalMs = 50) {
 
 module.exports = {
   ROOT,
+  RUNNER_MALLOC_ARENA_MAX,
   RUNNER_NODE_FLAGS,
   PROVIDER_KEY,
   api,

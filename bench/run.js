@@ -235,7 +235,7 @@ Written by \`npm run bench\` (bench/run.js) on ${new Date().toISOString().slice(
 ## Method
 - PostgreSQL on 127.0.0.1 (a fresh database per scenario, dropped after); the runner is the real CLI
   (\`lead-delivery api|worker|start\`) in its own process, started as the README recommends
-  (\`node ${lib.RUNNER_NODE_FLAGS.join(' ') || '(no flags)'}\`; BENCH_RUNNER_NODE_FLAGS changes that); the
+  (\`${lib.RUNNER_MALLOC_ARENA_MAX ? `MALLOC_ARENA_MAX=${lib.RUNNER_MALLOC_ARENA_MAX} ` : ''}node ${lib.RUNNER_NODE_FLAGS.join(' ') || '(no flags)'}\`; BENCH_MALLOC_ARENA_MAX and BENCH_RUNNER_NODE_FLAGS change that); the
   receiver is a minimal node:http server in its own process answering 200.
 - P1, P3, P5: the API takes every lead first (jobs queue up), then one \`lead-delivery worker\` process
   (defaults: WORKER_CONCURRENCY 4, WORKER_BATCH_SIZE 200) starts; the clock runs from its start until
