@@ -238,7 +238,7 @@ Written by \`npm run bench\` (bench/run.js) on ${new Date().toISOString().slice(
   (\`${lib.RUNNER_MALLOC_ARENA_MAX ? `MALLOC_ARENA_MAX=${lib.RUNNER_MALLOC_ARENA_MAX} ` : ''}node ${lib.RUNNER_NODE_FLAGS.join(' ') || '(no flags)'}\`; BENCH_MALLOC_ARENA_MAX and BENCH_RUNNER_NODE_FLAGS change that); the
   receiver is a minimal node:http server in its own process answering 200.
 - P1, P3, P5: the API takes every lead first (jobs queue up), then one \`lead-delivery worker\` process
-  (defaults: WORKER_CONCURRENCY 4, WORKER_BATCH_SIZE 200) starts; the clock runs from its start until
+  (defaults: WORKER_CONCURRENCY 4, WORKER_BATCH_SIZE 300) starts; the clock runs from its start until
   the database shows every delivery succeeded (each with its attempt row). The raw loop sends the same
   number of POSTs with undici from one process at concurrency 200. P1, the raw loop and P3 run
   ${RUNS} times each (a fresh database and worker per run) and report their median run, with every

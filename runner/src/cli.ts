@@ -22,7 +22,7 @@ const ENVIRONMENT = `Environment:
   DATA_DIR                 data folder (default ./.data)
   LOG_LEVEL                fatal|error|warn|info|debug|trace|silent (default info)
   WORKER_CONCURRENCY       fetch loops per worker process (default 4)
-  WORKER_BATCH_SIZE        jobs per fetch (default 200)
+  WORKER_BATCH_SIZE        jobs per fetch (default 300)
   DATABASE_SCHEMA          PostgreSQL schema of the runner's tables (default: the search_path's)
   PGBOSS_SCHEMA            PostgreSQL schema of the job queue (default pgboss)
   CIRCUIT_BREAKER_THRESHOLD  consecutive failed attempts that pause an endpoint (default 10; 0: off)

@@ -123,8 +123,9 @@ export interface CreateQueueOptions {
  *   `expireInSeconds`. The heartbeat runs on its own timer, not per HTTP request, so a slow
  *   receiver (30 s timeout) never lets a live worker's jobs lapse.
  * - `expireInSeconds: 300`: the hard bound on one batch. A batch sends each endpoint group with 50
- *   in flight, so 100 deliveries at the longest timeout (30 s) take ~60 s plus recording; held
- *   deliveries (rate limit, concurrency, circuit, order) are re-queued, never waited for.
+ *   in flight, so a default batch (300) to one endpoint at the longest timeout (30 s) takes ~180 s
+ *   plus recording; held deliveries (rate limit, concurrency, circuit, order) are re-queued,
+ *   never waited for.
  * - `retryDelay: 1` with backoff (capped at 5 min) and `retryLimit: 20`: a batch that failed on a
  *   database error is retried at once, then ever more slowly for about an hour.
  */

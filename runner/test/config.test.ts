@@ -38,7 +38,7 @@ test('defaults', () => {
     retryScheduleMs: [5000, 60000, 300000, 1800000, 7200000, 21600000],
     logLevel: 'info',
     workerConcurrency: 4,
-    workerBatchSize: 200,
+    workerBatchSize: 300,
     heapGrowingPercent: 60,
   });
   expect(config.secretsKey).toEqual(Buffer.from(KEY_HEX, 'hex'));
