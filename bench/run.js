@@ -73,7 +73,8 @@ async function main() {
   try {
     const p1Leads = scaled(20000);
     // The receiver has run its request path before anything is timed against it, so that P1's
-    // first run and the raw loop meet the same receiver (its first 20,000 requests ran ~7% slower).
+    // first run and the raw loop meet the same warm receiver. P1's first run in a process was ~7%
+    // below the next two; a warm receiver recovered part of that (5,243 -> 5,422/s in one pair).
     await scenarios.rawUndiciLoop({ receiver, count: RECEIVER_WARM_UP_REQUESTS, concurrency: 200 });
     const p1Runs = await repeated(() =>
       withDatabase('ld_bench_p1', (url) =>

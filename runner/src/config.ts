@@ -15,6 +15,8 @@ export const DEFAULT_CIRCUIT_BREAKER_THRESHOLD = 10;
 export const DEFAULT_CIRCUIT_BREAKER_COOLDOWN = '30s';
 export const DEFAULT_RETENTION_DAYS = 30;
 export const DEFAULT_RETENTION_BATCH_SIZE = 5000;
+export const DEFAULT_RETENTION_INTERVAL = '1h';
+export const DEFAULT_HEAP_GROWING_PERCENT = 60;
 
 /**
  * Jobs per fetch. A fan-out batch runs one template execution per endpoint in it, and each
@@ -23,8 +25,7 @@ export const DEFAULT_RETENTION_BATCH_SIZE = 5000;
  * ~3 MB more of a worker's peak memory in P1. Small batches at moderate rates are unaffected.
  */
 export const DEFAULT_WORKER_BATCH_SIZE = 300;
-export const DEFAULT_RETENTION_INTERVAL = '1h';
-export const DEFAULT_HEAP_GROWING_PERCENT = 60;
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
