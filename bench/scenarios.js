@@ -332,20 +332,23 @@ async function historyQuery({ databaseUrl, receiver, rows, runs = 300 }) {
 /** Per-delivery cost of the engine path (Trigger → Field Mapper → Format Payload) versus core. */
 async function engineVersusCore({ items = 2000, rounds = 5 }) {
   const { executeWorkflow } = require('../runner/dist/runner/src/engine/execute.js');
-  const { workflowForEndpoint } = require('../runner/dist/runner/src/engine/templates.js');
+  const {
+    deliverySettingsFor,
+    workflowForFormat,
+  } = require('../runner/dist/runner/src/engine/templates.js');
   const { mapLead, formatPayload, STANDARD_MAPPINGS } = require('../runner/dist/core/index.js');
-  const endpoint = {
-    id: 'ep_bench',
-    url: 'http://127.0.0.1:9/none',
-    format: 'json',
-    headers: [],
-    constants: [],
-    fieldMappings: STANDARD_MAPPINGS,
-    timeoutMs: 10000,
-    signingCredentialId: 'bench',
-    concurrency: 50,
-  };
-  const full = workflowForEndpoint(endpoint);
+  const deliverySettings = deliverySettingsFor(
+    {
+      url: 'http://127.0.0.1:9/none',
+      format: 'json',
+      headers: [],
+      constants: [],
+      fieldMappings: STANDARD_MAPPINGS,
+      timeoutMs: 10000,
+    },
+    50,
+  );
+  const full = workflowForFormat('json');
   // Without the HTTP step: what the engine adds on top of core's work.
   const definition = {
     ...full,
@@ -365,7 +368,7 @@ async function engineVersusCore({ items = 2000, rounds = 5 }) {
   let coreBest = Infinity;
   for (let round = 0; round < rounds; round++) {
     const engineStarted = performance.now();
-    await executeWorkflow(definition, seeded(), {});
+    await executeWorkflow(definition, seeded(), { deliverySettings });
     engineBest = Math.min(engineBest, performance.now() - engineStarted);
     const coreStarted = performance.now();
     for (const lead of leads)

@@ -34,6 +34,8 @@ export interface WebhookRequest {
   lookup?: LookupFunction;
   /** The undici dispatcher to send through (the runner's SSRF-guarded one); default: shared. */
   dispatcher?: Dispatcher;
+  /** Abandons the attempt when it fires (its execution was cancelled). */
+  signal?: AbortSignal;
 }
 
 export interface AttemptResult {
@@ -237,6 +239,7 @@ export async function sendWebhook(request: WebhookRequest): Promise<AttemptResul
     body: prepared.body,
     deadline,
     dispatcher: dispatcherFor(request),
+    signal: request.signal,
   };
   try {
     const response = await exchange(exchangeRequest);

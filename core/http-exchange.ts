@@ -45,6 +45,8 @@ export interface ExchangeRequest {
   /** performance.now() value at which the exchange is abandoned. */
   deadline: number;
   dispatcher: Dispatcher;
+  /** Abandons the exchange when it fires (the caller's work was cancelled). */
+  signal?: AbortSignal;
 }
 
 export interface ExchangeResponse {
@@ -62,6 +64,7 @@ export interface ExchangeError extends Error {
 }
 
 export const ATTEMPT_TIMEOUT_CODE = 'ERR_ATTEMPT_TIMEOUT';
+export const ATTEMPT_CANCELLED_CODE = 'ERR_ATTEMPT_CANCELLED';
 
 export interface DispatcherOptions {
   /** Resolves the names of new connections (e.g. an SSRF guard's checked lookup). */
@@ -117,6 +120,12 @@ function attemptTimeout(): ExchangeError {
   return timeout;
 }
 
+function attemptCancelled(): ExchangeError {
+  const cancelled: ExchangeError = new Error('attempt cancelled');
+  cancelled.code = ATTEMPT_CANCELLED_CODE;
+  return cancelled;
+}
+
 interface DispatchController {
   abort(reason: Error): void;
 }
@@ -139,14 +148,21 @@ export function exchange(request: ExchangeRequest): Promise<ExchangeResponse> {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      request.signal?.removeEventListener('abort', onCancel);
       resolve({ statusCode, statusMessage, headers, excerpt: decodeExcerpt(chunks) });
     };
     const fail = (error: ExchangeError): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      request.signal?.removeEventListener('abort', onCancel);
       reject(error);
     };
+    function onCancel(): void {
+      const cancelled = attemptCancelled();
+      if (controller) controller.abort(cancelled);
+      fail(cancelled);
+    }
 
     const timer = setTimeout(
       () => {
@@ -210,6 +226,11 @@ export function exchange(request: ExchangeRequest): Promise<ExchangeResponse> {
       },
     };
 
+    if (request.signal?.aborted) {
+      fail(Object.assign(attemptCancelled(), { beforeSending: true }));
+      return;
+    }
+    request.signal?.addEventListener('abort', onCancel, { once: true });
     try {
       request.dispatcher.dispatch(
         {

@@ -30,6 +30,7 @@ import {
   messageTypeOf,
   toNodeOperationError,
 } from '../shared/items.js';
+import { deliverySettingsOf } from '../shared/deliverySettings.js';
 import { parameterReader } from '../shared/parameters.js';
 
 interface MappingParameter {
@@ -52,6 +53,13 @@ function constantsOf(parameter: ConstantParameter): Constant[] {
     key: String(entry.key ?? ''),
     value: entry.value === undefined || entry.value === null ? '' : String(entry.value),
   }));
+}
+
+/** What one item is mapped with; `format` null: not validated. */
+interface ItemSettings {
+  fieldMappings: readonly FieldMapping[];
+  constants: readonly Constant[];
+  format: string | null;
 }
 
 const DEFAULT_FIELD_MAPPINGS = {
@@ -206,32 +214,53 @@ export class FieldMapper implements INodeType {
 
   async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
     const items = this.getInputData();
+    const hostSettings = deliverySettingsOf(this);
     const read = parameterReader(this);
     const returnData: INodeExecutionData[] = [];
 
     // Settings read once when they hold no expression: the same objects come back for every item,
     // so the conversions and the validation below run once per distinct setting, not per item.
     let lastRaw: { mappings?: MappingParameter; constants?: ConstantParameter } = {};
-    let fieldMappings: FieldMapping[] = [];
-    let constants: Constant[] = [];
-    let lastValidated: { mappings?: FieldMapping[]; constants?: Constant[]; format?: string } = {};
+    let parameterMappings: FieldMapping[] = [];
+    let parameterConstants: Constant[] = [];
+    const settingsOfItem = (itemIndex: number): ItemSettings => {
+      if (hostSettings) {
+        return {
+          fieldMappings: hostSettings.fieldMappings,
+          constants: hostSettings.constants,
+          format: hostSettings.format,
+        };
+      }
+      const rawMappings = read<MappingParameter>(
+        'fieldMappings',
+        itemIndex,
+        DEFAULT_FIELD_MAPPINGS,
+      );
+      const rawConstants = read<ConstantParameter>('constants', itemIndex, {});
+      if (rawMappings !== lastRaw.mappings) parameterMappings = mappingsOf(rawMappings);
+      if (rawConstants !== lastRaw.constants) parameterConstants = constantsOf(rawConstants);
+      lastRaw = { mappings: rawMappings, constants: rawConstants };
+      return {
+        fieldMappings: parameterMappings,
+        constants: parameterConstants,
+        format: read<boolean>('validateMapping', itemIndex, true)
+          ? read<string>('format', itemIndex, 'json')
+          : null,
+      };
+    };
+
+    let lastValidated: {
+      mappings?: readonly FieldMapping[];
+      constants?: readonly Constant[];
+      format?: string;
+    } = {};
     let lastProblems: ValidationProblem[] = [];
 
     for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
       const json = items[itemIndex].json;
       try {
-        const rawMappings = read<MappingParameter>(
-          'fieldMappings',
-          itemIndex,
-          DEFAULT_FIELD_MAPPINGS,
-        );
-        const rawConstants = read<ConstantParameter>('constants', itemIndex, {});
-        if (rawMappings !== lastRaw.mappings) fieldMappings = mappingsOf(rawMappings);
-        if (rawConstants !== lastRaw.constants) constants = constantsOf(rawConstants);
-        lastRaw = { mappings: rawMappings, constants: rawConstants };
-
-        if (read<boolean>('validateMapping', itemIndex, true)) {
-          const format = read<string>('format', itemIndex, 'json');
+        const { fieldMappings, constants, format } = settingsOfItem(itemIndex);
+        if (format !== null) {
           if (!(PAYLOAD_FORMATS as readonly string[]).includes(format)) {
             throw new Error(
               `Unknown format ${JSON.stringify(format)}: expected one of ${PAYLOAD_FORMATS.join(', ')}`,

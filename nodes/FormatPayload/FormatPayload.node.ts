@@ -18,6 +18,7 @@ import {
   messageTypeOf,
   toNodeOperationError,
 } from '../shared/items.js';
+import { deliverySettingsOf } from '../shared/deliverySettings.js';
 import { parameterReader } from '../shared/parameters.js';
 
 /**
@@ -95,13 +96,14 @@ export class FormatPayload implements INodeType {
 
   async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
     const items = this.getInputData();
+    const hostSettings = deliverySettingsOf(this);
     const read = parameterReader(this);
     const returnData: INodeExecutionData[] = [];
 
     for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
       const json = items[itemIndex].json;
       try {
-        const format = read<string>('format', itemIndex, 'json');
+        const format = hostSettings?.format ?? read<string>('format', itemIndex, 'json');
         if (!(PAYLOAD_FORMATS as readonly string[]).includes(format)) {
           throw new Error(
             `Unknown format ${JSON.stringify(format)}: expected one of ${PAYLOAD_FORMATS.join(', ')}`,
@@ -109,7 +111,7 @@ export class FormatPayload implements INodeType {
         }
         let webhookUrl: string | undefined;
         if (format === 'hubspot') {
-          webhookUrl = read<string>('endpointUrl', itemIndex, '').trim();
+          webhookUrl = (hostSettings?.url ?? read<string>('endpointUrl', itemIndex, '')).trim();
           if (webhookUrl === '') throw new Error('The HubSpot format needs the Endpoint URL');
         }
         if (!isPlainObject(json.fields)) {

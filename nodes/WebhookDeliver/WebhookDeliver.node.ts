@@ -16,6 +16,7 @@ import { redactHeaders } from '../../core/redact.js';
 import type { HeaderPair } from '../../core/types.js';
 import { carriedKeys, errorItem, errorMessage, toNodeOperationError } from '../shared/items.js';
 import { mapWithLimit } from '../shared/limit.js';
+import { deliverySettingsOf } from '../shared/deliverySettings.js';
 import { parameterReader, type ParameterReader } from '../shared/parameters.js';
 import { webhookDeliverTransport } from './transport.js';
 import {
@@ -46,6 +47,13 @@ type Prepared =
       signingSecrets?: string[];
     }
   | { kind: 'error'; error: NodeOperationError };
+
+/** Headers as a host's settings give them, rather than as the Headers parameter holds them. */
+function isHeaderList(
+  value: HeadersParameter | readonly HeaderPair[],
+): value is readonly HeaderPair[] {
+  return Array.isArray(value);
+}
 
 function headersOf(parameter: HeadersParameter): HeaderPair[] {
   return (parameter.header ?? []).map((entry) => ({
@@ -214,8 +222,9 @@ export class WebhookDeliver implements INodeType {
   async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
     const items = this.getInputData();
     if (items.length === 0) return [[]];
+    const hostSettings = deliverySettingsOf(this);
     const read: ParameterReader = parameterReader(this);
-    const concurrency = Number(read<number>('concurrency', 0, 10));
+    const concurrency = Number(hostSettings?.concurrency ?? read<number>('concurrency', 0, 10));
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
       throw new NodeOperationError(
         this.getNode(),
@@ -231,7 +240,7 @@ export class WebhookDeliver implements INodeType {
     };
 
     // Derived values cached per parameter object: fixed parameters come back as the same object.
-    let lastHeadersParameter: HeadersParameter | undefined;
+    let lastHeadersParameter: HeadersParameter | readonly HeaderPair[] | undefined;
     let lastHeaders: { headers: HeaderPair[]; problems: string[] } = { headers: [], problems: [] };
     let lastUrl: { raw?: string; url?: string; problem?: string } = {};
 
@@ -241,13 +250,16 @@ export class WebhookDeliver implements INodeType {
     for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
       const json = items[itemIndex].json;
       try {
-        const rawUrl = String(read<string>('url', itemIndex, ''));
+        const rawUrl = hostSettings?.url ?? String(read<string>('url', itemIndex, ''));
         if (rawUrl !== lastUrl.raw) lastUrl = { raw: rawUrl, ...checkUrl(rawUrl) };
         if (lastUrl.problem !== undefined) throw new Error(lastUrl.problem);
 
-        const headersParameter = read<HeadersParameter>('headers', itemIndex, {});
+        const headersParameter: HeadersParameter | readonly HeaderPair[] =
+          hostSettings?.headers ?? read<HeadersParameter>('headers', itemIndex, {});
         if (headersParameter !== lastHeadersParameter) {
-          const headers = headersOf(headersParameter);
+          const headers = isHeaderList(headersParameter)
+            ? [...headersParameter]
+            : headersOf(headersParameter);
           lastHeaders = {
             headers,
             problems: validateHeaders(headers).map((p) => `${p.path}: ${p.message}`),
@@ -258,7 +270,9 @@ export class WebhookDeliver implements INodeType {
           throw new Error(`Invalid headers: ${lastHeaders.problems.join('; ')}`);
         }
 
-        const timeoutMs = Number(read<number>('timeoutMs', itemIndex, 10000));
+        const timeoutMs = Number(
+          hostSettings?.timeoutMs ?? read<number>('timeoutMs', itemIndex, 10000),
+        );
         if (
           !Number.isFinite(timeoutMs) ||
           timeoutMs < MIN_TIMEOUT_MS ||
@@ -297,7 +311,9 @@ export class WebhookDeliver implements INodeType {
       }
     }
 
-    // 2. Send, at most `concurrency` in flight; output order is input order.
+    // 2. Send, at most `concurrency` in flight; output order is input order. A cancelled
+    //    execution (the runner's time limit, a stop in the n8n app) abandons its open requests.
+    const cancelSignal = this.getExecutionCancelSignal();
     const outputs = await mapWithLimit(prepared, concurrency, async (entry, itemIndex) => {
       const json = items[itemIndex].json;
       if (entry.kind === 'error') return errorItem(json, entry.error.message, itemIndex);
@@ -314,6 +330,7 @@ export class WebhookDeliver implements INodeType {
           lookup,
           dispatcher,
           userAgent,
+          signal: cancelSignal,
         });
         return {
           json: outputOf(json, entry.messageId, entry.url, result),

@@ -29,6 +29,10 @@ export interface FakeOptions {
   continueOnFail?: boolean;
   credentials?: Record<string, ICredentialDataDecryptedObject>;
   nodeType?: string;
+  /** The execution's flow context (`getContext('flow')`), where a host hands over settings. */
+  flowContext?: Record<string, unknown>;
+  /** The execution's cancel signal. */
+  cancelSignal?: AbortSignal;
 }
 
 export interface CallLog {
@@ -104,6 +108,8 @@ export function executeContext(options: FakeOptions = {}): {
   const context = {
     ...common,
     getInputData: () => items,
+    getContext: (type: string) => (type === 'flow' ? (options.flowContext ?? {}) : {}),
+    getExecutionCancelSignal: () => options.cancelSignal,
     // n8n's `rawExpressions` hands back the stored value as it is, expressions unresolved.
     getNodeParameter: (
       name: string,

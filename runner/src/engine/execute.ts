@@ -11,6 +11,10 @@ import type {
   IWorkflowSettings,
 } from 'n8n-workflow';
 
+import {
+  DELIVERY_SETTINGS_KEY,
+  type DeliverySettings,
+} from '../../../nodes/shared/deliverySettings.js';
 import { InMemoryCredentialsHelper } from './credentialsHelper.js';
 import { LeadDeliveryNodeTypes } from './nodeTypes.js';
 
@@ -175,7 +179,25 @@ export function findStartNode(workflow: WorkflowDefinition): INode {
 export interface ExecutionOptions {
   /** Decrypted credential data by credential id, visible to this execution only. */
   credentials?: Record<string, Record<string, unknown>>;
+  /**
+   * An endpoint's settings, handed to the nodes as data in the execution's flow context
+   * (nodes/shared/deliverySettings.ts): a seller's values never become parameter text.
+   */
+  deliverySettings?: DeliverySettings;
+  /**
+   * How long the execution may run. A run still going then is cancelled (its nodes' cancel signal
+   * fires, so Webhook Deliver abandons its open requests) and executeWorkflow rejects with an
+   * ExecutionTimeLimitError, so a stuck execution never holds its caller.
+   */
+  timeLimitMs?: number;
   executionId?: string;
+}
+
+export class ExecutionTimeLimitError extends Error {
+  constructor(readonly timeLimitMs: number) {
+    super(`the workflow execution did not finish within ${timeLimitMs} ms and was cancelled`);
+    this.name = 'ExecutionTimeLimitError';
+  }
 }
 
 /**
@@ -213,6 +235,9 @@ export async function executeWorkflow(
   const runExecutionData = createRunExecutionData({
     resumeToken: NO_RESUME_TOKEN,
     executionData: {
+      contextData: options.deliverySettings
+        ? { flow: { [DELIVERY_SETTINGS_KEY]: options.deliverySettings } }
+        : {},
       nodeExecutionStack: [
         {
           node: startNode,
@@ -227,7 +252,28 @@ export async function executeWorkflow(
     'trigger',
     runExecutionData,
   );
-  const returned = await execution.processRunExecutionData(workflow);
+  const running = execution.processRunExecutionData(workflow);
   // The hook fires before processRunExecutionData settles; both carry the same run.
-  return Promise.race([finished, Promise.resolve(returned)]);
+  const done = Promise.race([finished, running]);
+  const { timeLimitMs } = options;
+  if (timeLimitMs === undefined) return done;
+
+  let timer: NodeJS.Timeout | undefined;
+  let expired = false;
+  const expiry = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      expired = true;
+      running.cancel();
+      resolve();
+    }, timeLimitMs);
+  });
+  try {
+    // On cancellation n8n reports a cancelled run through the hook as well: the flag, not which
+    // promise settled first, says whether the limit struck.
+    const run = await Promise.race([done, expiry]);
+    if (expired || !run) throw new ExecutionTimeLimitError(timeLimitMs);
+    return run;
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -4,6 +4,7 @@ import type { INode, INodeParameters } from 'n8n-workflow';
 
 import { findPackageRoot } from '../../../core/version.js';
 import type { Constant, FieldMapping, HeaderPair, PayloadFormat } from '../../../core/types.js';
+import type { DeliverySettings } from '../../../nodes/shared/deliverySettings.js';
 import type { WorkflowDefinition } from './execute.js';
 import { NODE_TYPE } from './nodeTypes.js';
 
@@ -30,22 +31,24 @@ export function loadTemplate(name: string): WorkflowDefinition {
   return template;
 }
 
-/** What a template needs from an endpoint to deliver for it. */
+/** What an execution needs of an endpoint: the settings its nodes are handed as data. */
 export interface EndpointDeliverySettings {
-  id: string;
   url: string;
   format: PayloadFormat;
-  headers: HeaderPair[];
-  constants: Constant[];
-  fieldMappings: FieldMapping[];
+  headers: readonly HeaderPair[];
+  constants: readonly Constant[];
+  fieldMappings: readonly FieldMapping[];
   timeoutMs: number;
-  /** Id under which the engine's credentials helper serves this endpoint's signing secrets. */
-  signingCredentialId: string;
-  /** Concurrent requests per execution (Webhook Deliver's Concurrency). */
-  concurrency: number;
 }
 
-function fillParameters(node: INode, endpoint: EndpointDeliverySettings): INode {
+/** The credential id under which each execution is served its endpoint's signing secrets. */
+export const ENDPOINT_SIGNING_CREDENTIAL_ID = 'endpoint-signing-secret';
+
+/**
+ * The parameters the runner sets on a template node: its own switches only, never a seller's
+ * value (those reach the nodes as data: deliverySettingsFor).
+ */
+function withRunnerSwitches(node: INode): INode {
   const parameters: INodeParameters = { ...node.parameters };
   // One bad item must not fail its whole batch: errors travel on as items and are recorded
   // against their own delivery.
@@ -57,25 +60,14 @@ function fillParameters(node: INode, endpoint: EndpointDeliverySettings): INode 
       delete filled.onError;
       break;
     case NODE_TYPE.fieldMapper:
-      parameters.fieldMappings = { mapping: endpoint.fieldMappings.map((m) => ({ ...m })) };
-      parameters.constants = { constant: endpoint.constants.map((c) => ({ ...c })) };
       parameters.validateMapping = true;
-      parameters.format = endpoint.format;
-      break;
-    case NODE_TYPE.formatPayload:
-      parameters.format = endpoint.format;
-      parameters.endpointUrl = endpoint.url;
       break;
     case NODE_TYPE.webhookDeliver:
-      parameters.url = endpoint.url;
-      parameters.headers = { header: endpoint.headers.map((h) => ({ ...h })) };
-      parameters.timeoutMs = endpoint.timeoutMs;
       parameters.signRequests = true;
-      parameters.concurrency = endpoint.concurrency;
       filled.credentials = {
         standardWebhooksSigningApi: {
-          id: endpoint.signingCredentialId,
-          name: `Endpoint ${endpoint.id}`,
+          id: ENDPOINT_SIGNING_CREDENTIAL_ID,
+          name: 'Endpoint signing secret',
         },
       };
       break;
@@ -85,21 +77,107 @@ function fillParameters(node: INode, endpoint: EndpointDeliverySettings): INode 
   return filled;
 }
 
-/**
- * A copy of the template with its nodes' parameters set from the endpoint, by node type. The
- * template file itself is never changed: the same export a seller can import into n8n runs here.
- */
-export function fillTemplate(
-  template: WorkflowDefinition,
-  endpoint: EndpointDeliverySettings,
-): WorkflowDefinition {
-  return {
-    ...template,
-    id: `${template.id}:${endpoint.id}`,
-    nodes: template.nodes.map((node) => fillParameters(node, endpoint)),
-  };
+export class UntrustedExpressionError extends Error {
+  constructor(readonly places: readonly string[]) {
+    super(
+      `the filled workflow holds expressions that are not in its template file: ${places.join(', ')}`,
+    );
+    this.name = 'UntrustedExpressionError';
+  }
 }
 
-export function workflowForEndpoint(endpoint: EndpointDeliverySettings): WorkflowDefinition {
-  return fillTemplate(loadTemplate(TEMPLATE_BY_FORMAT[endpoint.format]), endpoint);
+/** Every string inside a parameter value, with its path (`headers.header.0.value`). */
+function* stringsOf(value: unknown, path: string): Generator<{ path: string; text: string }> {
+  if (typeof value === 'string') {
+    yield { path, text: value };
+  } else if (typeof value === 'object' && value !== null) {
+    for (const [key, child] of Object.entries(value)) {
+      yield* stringsOf(child, path ? `${path}.${key}` : key);
+    }
+  }
+}
+
+function valueAt(root: unknown, path: string): unknown {
+  let current = root;
+  for (const key of path.split('.')) {
+    if (typeof current !== 'object' || current === null || !Object.hasOwn(current, key)) {
+      return undefined;
+    }
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current;
+}
+
+/**
+ * The places (`Node name › parameter path`) where `filled` holds an n8n expression (a string
+ * starting with `=`) that the template file does not hold at the same place. The runner's filling
+ * adds none; this guards against a change that would put a seller's value into parameter text,
+ * where n8n would evaluate it.
+ */
+export function expressionsNotFromTemplate(
+  filled: WorkflowDefinition,
+  template: WorkflowDefinition,
+): string[] {
+  const templateNodes = new Map(template.nodes.map((node) => [node.name, node]));
+  const places: string[] = [];
+  for (const node of filled.nodes) {
+    const original = templateNodes.get(node.name);
+    for (const { path, text } of stringsOf(node.parameters, '')) {
+      if (!text.startsWith('=')) continue;
+      if (original?.type === node.type && valueAt(original.parameters, path) === text) continue;
+      places.push(`${node.name} › ${path}`);
+    }
+  }
+  return places;
+}
+
+/**
+ * The template with the runner's switches set, the same for every endpoint of a format (a
+ * seller's settings are handed to each execution as data). Refused when it holds an expression
+ * the template file does not. The template file itself is never changed: the same export a
+ * seller can import into n8n runs here.
+ */
+export function fillTemplate(template: WorkflowDefinition): WorkflowDefinition {
+  const filled: WorkflowDefinition = {
+    ...template,
+    nodes: template.nodes.map((node) => withRunnerSwitches(node)),
+  };
+  const untrusted = expressionsNotFromTemplate(filled, template);
+  if (untrusted.length > 0) throw new UntrustedExpressionError(untrusted);
+  return filled;
+}
+
+const filledByFormat = new Map<PayloadFormat, WorkflowDefinition>();
+
+/** The workflow the runner executes for every endpoint of `format`. */
+export function workflowForFormat(format: PayloadFormat): WorkflowDefinition {
+  let filled = filledByFormat.get(format);
+  if (!filled) {
+    filled = fillTemplate(loadTemplate(TEMPLATE_BY_FORMAT[format]));
+    filledByFormat.set(format, filled);
+  }
+  return filled;
+}
+
+function frozenCopies<T extends object>(entries: readonly T[]): readonly T[] {
+  return Object.freeze(entries.map((entry) => Object.freeze({ ...entry })));
+}
+
+/**
+ * An endpoint's settings as its executions hand them to the nodes, frozen: executions share the
+ * object, and nothing in them may change it.
+ */
+export function deliverySettingsFor(
+  endpoint: EndpointDeliverySettings,
+  concurrency: number,
+): DeliverySettings {
+  return Object.freeze({
+    url: endpoint.url,
+    format: endpoint.format,
+    headers: frozenCopies(endpoint.headers),
+    constants: frozenCopies(endpoint.constants),
+    fieldMappings: frozenCopies(endpoint.fieldMappings),
+    timeoutMs: endpoint.timeoutMs,
+    concurrency,
+  });
 }

@@ -2,10 +2,16 @@ import type { INodeExecutionData } from 'n8n-workflow';
 
 import { withMeetingFields } from '../../../core/meeting.js';
 import type { DeliveryOutcome } from '../../../core/types.js';
+import type { PayloadFormat } from '../../../core/types.js';
+import type { DeliverySettings } from '../../../nodes/shared/deliverySettings.js';
 import { executeWorkflow, prepareWorkflow, type PreparedWorkflow } from '../engine/execute.js';
 import { NODE_TYPE } from '../engine/nodeTypes.js';
 import { outputsOfNodeType, runError } from '../engine/runResults.js';
-import { workflowForEndpoint } from '../engine/templates.js';
+import {
+  ENDPOINT_SIGNING_CREDENTIAL_ID,
+  deliverySettingsFor,
+  workflowForFormat,
+} from '../engine/templates.js';
 import type { Delivery } from '../store/deliveries.js';
 import type { Endpoint } from '../store/endpoints.js';
 
@@ -33,6 +39,25 @@ export interface DispatchOptions {
   /** Signing secrets of the endpoint, current first. */
   signingSecrets: string[];
   executionId?: string;
+  /** How long the execution may run; default: executionTimeLimitMs of the group. */
+  timeLimitMs?: number;
+}
+
+/** What an execution may take beyond its requests' own timeouts (the engine's work, connecting). */
+export const EXECUTION_GRACE_MS = 5_000;
+
+/**
+ * The time limit of one execution: Webhook Deliver sends `concurrency` requests at a time, each
+ * ending by the endpoint's timeout, so a healthy run takes at most that many rounds of it.
+ */
+export function executionTimeLimitMs(
+  deliveries: number,
+  concurrency: number,
+  timeoutMs: number,
+): number {
+  return (
+    Math.ceil(Math.max(1, deliveries) / Math.max(1, concurrency)) * timeoutMs + EXECUTION_GRACE_MS
+  );
 }
 
 /** What an execution needs of an endpoint. */
@@ -66,60 +91,89 @@ export function triggerItems(deliveries: readonly DispatchDelivery[]): INodeExec
   }));
 }
 
-/**
- * Each endpoint's template, filled and prepared, by endpoint object: the worker's endpoint cache
- * hands out the same object until the row changes (a changed row is a new object), so a batch
- * reuses the definition of the batch before it instead of filling the template again.
- */
-const preparedByEndpoint = new WeakMap<
-  DispatchEndpoint,
-  { concurrency: number; prepared: PreparedWorkflow }
->();
+/** The prepared workflow of each format: one for every endpoint of that format. */
+const preparedByFormat = new Map<PayloadFormat, PreparedWorkflow>();
 
-function preparedFor(endpoint: DispatchEndpoint, concurrency: number): PreparedWorkflow {
-  const held = preparedByEndpoint.get(endpoint);
-  if (held && held.concurrency === concurrency) return held.prepared;
-  const prepared = prepareWorkflow(
-    workflowForEndpoint({
-      id: endpoint.id,
-      url: endpoint.url,
-      format: endpoint.format,
-      headers: endpoint.headers,
-      constants: endpoint.constants,
-      fieldMappings: endpoint.fieldMappings,
-      timeoutMs: endpoint.timeoutMs,
-      signingCredentialId: credentialIdOf(endpoint),
-      concurrency,
-    }),
-  );
-  preparedByEndpoint.set(endpoint, { concurrency, prepared });
+function preparedFor(format: PayloadFormat): PreparedWorkflow {
+  let prepared = preparedByFormat.get(format);
+  if (!prepared) {
+    prepared = prepareWorkflow(workflowForFormat(format));
+    preparedByFormat.set(format, prepared);
+  }
   return prepared;
 }
 
-function credentialIdOf(endpoint: DispatchEndpoint): string {
-  return `endpoint:${endpoint.id}`;
+/**
+ * Each endpoint's delivery settings, by endpoint object: the worker's endpoint cache hands out the
+ * same object until the row changes (a changed row is a new object), so the nodes see the same
+ * settings object batch after batch and keep what they derived from it.
+ */
+const settingsByEndpoint = new WeakMap<DispatchEndpoint, DeliverySettings>();
+
+function settingsFor(endpoint: DispatchEndpoint, concurrency: number): DeliverySettings {
+  const held = settingsByEndpoint.get(endpoint);
+  if (held && held.concurrency === concurrency) return held;
+  const settings = deliverySettingsFor(endpoint, concurrency);
+  settingsByEndpoint.set(endpoint, settings);
+  return settings;
+}
+
+/** Every delivery of a run that failed as a whole: retried on the schedule, not the receiver's fault. */
+function engineFailureReports(
+  deliveries: readonly DispatchDelivery[],
+  startedAt: Date,
+  error: unknown,
+): AttemptReport[] {
+  const message = error instanceof Error ? error.message : String(error);
+  return deliveries.map((delivery) => ({
+    deliveryId: delivery.id,
+    startedAt,
+    durationMs: Date.now() - startedAt.getTime(),
+    success: false,
+    outcome: 'retryable',
+    httpStatus: null,
+    error: `workflow error: ${message}`,
+    retryAfterMs: null,
+    responseExcerpt: null,
+    requestHeaders: {},
+    payload: null,
+    contentType: null,
+    cause: 'workflow',
+  }));
 }
 
 /**
  * Runs the endpoint's template once for all of `deliveries` (one execution, many items) and
  * reads each delivery's attempt off the Webhook Deliver output, traced back by pairedItem.
  * A delivery the workflow never reached (a node error) is reported as a permanent failure with
- * the workflow's error, so it is recorded rather than lost.
+ * the workflow's error, so it is recorded rather than lost. A run that fails as a whole (refused,
+ * or cancelled at its time limit) is reported as a retryable failure of each of its deliveries:
+ * this never throws for what an execution does.
  */
 export async function dispatchToEndpoint(
   endpoint: DispatchEndpoint,
   deliveries: readonly DispatchDelivery[],
   options: DispatchOptions,
 ): Promise<AttemptReport[]> {
-  const credentialId = credentialIdOf(endpoint);
-  const prepared = preparedFor(endpoint, options.concurrency);
+  const prepared = preparedFor(endpoint.format);
   const { definition } = prepared;
   const [secret, previousSecret] = options.signingSecrets;
   const startedAt = new Date();
-  const run = await executeWorkflow(prepared, triggerItems(deliveries), {
-    credentials: { [credentialId]: { secret, previousSecret: previousSecret ?? '' } },
-    executionId: options.executionId,
-  });
+  let run;
+  try {
+    run = await executeWorkflow(prepared, triggerItems(deliveries), {
+      credentials: {
+        [ENDPOINT_SIGNING_CREDENTIAL_ID]: { secret, previousSecret: previousSecret ?? '' },
+      },
+      deliverySettings: settingsFor(endpoint, options.concurrency),
+      timeLimitMs:
+        options.timeLimitMs ??
+        executionTimeLimitMs(deliveries.length, options.concurrency, endpoint.timeoutMs),
+      executionId: options.executionId,
+    });
+  } catch (error) {
+    return engineFailureReports(deliveries, startedAt, error);
+  }
 
   const bodies = new Map<number, { body: string | null; contentType: string | null }>();
   for (const formatted of outputsOfNodeType(run, definition, NODE_TYPE.formatPayload, START_NODE)) {
