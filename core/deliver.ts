@@ -46,7 +46,10 @@ export interface AttemptResult {
   durationMs: number;
   error: string | null;
   retryAfterMs: number | null;
+  /** The first 2 KB of the response body as text (bytes that are not UTF-8 become U+FFFD). */
   responseExcerpt: string | null;
+  /** Some of the excerpt's bytes were not UTF-8 (each such sequence shows as U+FFFD). */
+  responseInvalidUtf8: boolean;
   location: string | null;
   /** The headers exactly as sent (undici adds only `connection: keep-alive`); redact before storing or showing. */
   requestHeaders: Record<string, string>;
@@ -207,6 +210,7 @@ export async function sendWebhook(request: WebhookRequest): Promise<AttemptResul
     statusCode: null,
     retryAfterMs: null,
     responseExcerpt: null,
+    responseInvalidUtf8: false,
     location: null,
     startedAt: startedAt.toISOString(),
   };
@@ -256,6 +260,7 @@ export async function sendWebhook(request: WebhookRequest): Promise<AttemptResul
       statusCode: response.statusCode,
       durationMs: elapsed(),
       responseExcerpt: response.excerpt,
+      responseInvalidUtf8: response.excerptInvalidUtf8,
       requestHeaders: prepared.headers,
     };
   } catch (error) {

@@ -15,7 +15,7 @@
  */
 import { Agent, buildConnector, type Dispatcher } from 'undici';
 import type { LookupFunction } from 'node:net';
-import { StringDecoder } from 'node:string_decoder';
+import { decodeUtf8 } from './storableText.js';
 
 /** The history keeps the first 2 KB of a response (R6). */
 export const RESPONSE_EXCERPT_BYTES = 2048;
@@ -54,6 +54,8 @@ export interface ExchangeResponse {
   statusMessage: string;
   headers: ExchangeHeaders;
   excerpt: string | null;
+  /** The excerpt's bytes were not all UTF-8: what was not is a U+FFFD in `excerpt`. */
+  excerptInvalidUtf8: boolean;
 }
 
 /** Error of an exchange that got no response. */
@@ -105,13 +107,23 @@ export function createDispatcher(options: DispatcherOptions = {}): Agent {
   });
 }
 
-function decodeExcerpt(chunks: Buffer[]): string | null {
-  if (chunks.length === 0) return null;
+const NO_EXCERPT = { excerpt: null, excerptInvalidUtf8: false };
+
+/**
+ * The excerpt as text. `cut`: the body went on past these bytes, so a multi-byte character cut at
+ * the 2 KB boundary is left out (the excerpt stays within the byte budget) rather than reported as
+ * invalid. Bytes that are not UTF-8 are replaced by U+FFFD and reported, so that the history can
+ * say the receiver's answer was not shown as it was.
+ */
+function decodeExcerpt(
+  chunks: Buffer[],
+  cut: boolean,
+): Pick<ExchangeResponse, 'excerpt' | 'excerptInvalidUtf8'> {
+  if (chunks.length === 0) return NO_EXCERPT;
   const bytes = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-  if (bytes.length === 0) return null;
-  // StringDecoder holds back a multi-byte character cut at the 2 KB boundary instead of
-  // producing a replacement character, so the excerpt stays within the byte budget.
-  return new StringDecoder('utf8').write(bytes);
+  if (bytes.length === 0) return NO_EXCERPT;
+  const { text, invalidUtf8 } = decodeUtf8(bytes, { cut });
+  return { excerpt: text, excerptInvalidUtf8: invalidUtf8 };
 }
 
 function attemptTimeout(): ExchangeError {
@@ -144,12 +156,14 @@ export function exchange(request: ExchangeRequest): Promise<ExchangeResponse> {
 
     // Once the status line is in, the status decides the outcome, even if the body is cut short
     // by the deadline, the size limit or the server: a 200 means the receiver took the lead.
-    const resolveWithResponse = (): void => {
+    // `ended`: the body arrived whole; otherwise it was cut short and may go on past the excerpt.
+    const resolveWithResponse = (ended = false): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       request.signal?.removeEventListener('abort', onCancel);
-      resolve({ statusCode, statusMessage, headers, excerpt: decodeExcerpt(chunks) });
+      const cut = !ended || received > kept;
+      resolve({ statusCode, statusMessage, headers, ...decodeExcerpt(chunks, cut) });
     };
     const fail = (error: ExchangeError): void => {
       if (settled) return;
@@ -212,7 +226,7 @@ export function exchange(request: ExchangeRequest): Promise<ExchangeResponse> {
         }
       },
       onResponseEnd(): void {
-        resolveWithResponse();
+        resolveWithResponse(true);
       },
       onResponseError(_controller: DispatchController, error: ExchangeError): void {
         if (statusCode > 0) {

@@ -12,3 +12,4 @@ export * from './classify.js';
 export * from './version.js';
 export * from './deliver.js';
 export * from './redact.js';
+export * from './storableText.js';

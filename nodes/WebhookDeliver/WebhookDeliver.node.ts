@@ -92,6 +92,7 @@ function outputOf(
     error: result.error ?? null,
     retryAfterMs: result.retryAfterMs ?? null,
     responseExcerpt: result.responseExcerpt ?? null,
+    responseInvalidUtf8: result.responseInvalidUtf8 === true,
     location: result.location ?? null,
     startedAt: result.startedAt,
     requestHeaders: redactHeaders(result.requestHeaders) as IDataObject,

@@ -87,6 +87,8 @@ export interface Attempt {
   error: string | null;
   responseExcerpt: string | null;
   requestHeaders: Record<string, string>;
+  /** Set when the attempt is not shown exactly as it was (e.g. characters replaced by U+FFFD). */
+  notice: string | null;
 }
 
 export interface HistoryPage {

@@ -104,6 +104,9 @@ export function historyPanel(ctx: ViewContext, endpoint: Endpoint): HistoryPanel
           h('div', null, h('dt', null, 'Lead ID'), h('dd', { class: 'mono' }, attempt.leadId)),
           h('div', null, h('dt', null, 'Duration'), h('dd', null, `${attempt.durationMs} ms`)),
         ),
+        attempt.notice
+          ? h('p', { class: 'notice notice-warning attempt-notice' }, attempt.notice)
+          : null,
         h(
           'div',
           { class: 'attempt-panes' },

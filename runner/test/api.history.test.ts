@@ -44,6 +44,7 @@ beforeAll(async () => {
       error: i % 4 === 0 ? 'HTTP 503 Service Unavailable' : null,
       responseExcerpt: `response ${i}`,
       requestHeaders: { 'content-type': 'application/json', 'x-api-key': '••••1234' },
+      notice: i % 5 === 0 ? 'The response held 1 NUL character; it is shown as U+FFFD.' : null,
     };
     inserted.push(attempt);
   }
@@ -100,6 +101,7 @@ describe('GET /v1/endpoints/:id/history', () => {
       error: newest.error,
       responseExcerpt: newest.responseExcerpt,
       requestHeaders: newest.requestHeaders,
+      notice: newest.notice,
     });
   });
 

@@ -106,6 +106,32 @@ describe('R6 response excerpt', () => {
     expect(Buffer.byteLength(excerpt)).toBeGreaterThan(RESPONSE_EXCERPT_BYTES - 3);
     expect(excerpt).toBe('a' + '€'.repeat(682)); // 1 + 682 × 3 = 2047 bytes; the next € would not fit
     expect(excerpt).not.toContain('\uFFFD');
+    // The € cut at the boundary is left out, not reported as bytes that are not UTF-8.
+    expect(result.responseInvalidUtf8).toBe(false);
+  });
+
+  test('bytes that are not UTF-8 become U+FFFD and are reported', async () => {
+    const url = await listen((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream' });
+      res.end(Buffer.from([0x6f, 0x6b, 0xff, 0xfe, 0xed, 0xa0, 0x80, 0x00]));
+    });
+    const result = await sendWebhook(request(url));
+    expect(result).toMatchObject({ success: true, responseInvalidUtf8: true });
+    // NUL is UTF-8: making it storable is the store's business (core/storableText.ts).
+    expect(result.responseExcerpt).toMatch(/^ok\uFFFD+\u0000$/);
+  });
+
+  test('a whole body ending in an unfinished character is reported too', async () => {
+    const url = await listen((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end(Buffer.from('ok€').subarray(0, 4));
+    });
+    const result = await sendWebhook(request(url));
+    expect(result).toMatchObject({
+      success: true,
+      responseExcerpt: 'ok\uFFFD',
+      responseInvalidUtf8: true,
+    });
   });
 
   test('an empty body gives a null excerpt', async () => {

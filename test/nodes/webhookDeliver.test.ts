@@ -101,6 +101,7 @@ describe('Webhook Deliver (R5, one attempt): requests', () => {
           error: null,
           retryAfterMs: null,
           responseExcerpt: 'accepted',
+          responseInvalidUtf8: false,
           location: null,
           startedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
           requestHeaders: expect.objectContaining({

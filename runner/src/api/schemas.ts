@@ -248,6 +248,12 @@ export const AttemptView = z.object({
   error: z.string().nullable(),
   responseExcerpt: z.string().nullable(),
   requestHeaders: z.record(z.string(), z.string()),
+  notice: z
+    .string()
+    .nullable()
+    .describe(
+      'Set when the attempt is not shown exactly as it was: text that cannot be stored (NUL characters, lone surrogates, bytes that are not UTF-8) replaced by U+FFFD, or an outcome that could not be stored at all',
+    ),
 });
 
 export const HistoryResponse = z.object({

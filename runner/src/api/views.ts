@@ -66,6 +66,7 @@ export function attemptView(attempt: Attempt) {
     error: attempt.error,
     responseExcerpt: attempt.responseExcerpt,
     requestHeaders: attempt.requestHeaders,
+    notice: attempt.notice,
   };
 }
 

@@ -24,6 +24,11 @@ export interface Attempt {
   error: string | null;
   responseExcerpt: string | null;
   requestHeaders: Record<string, string>;
+  /**
+   * Said when what is shown is not what was sent or received as it was: text PostgreSQL cannot
+   * store replaced by U+FFFD, or parts of the outcome left out. Null otherwise.
+   */
+  notice: string | null;
 }
 
 export interface HistoryQuery {
@@ -67,12 +72,13 @@ interface AttemptRow {
   error: string | null;
   response_excerpt: string | null;
   request_headers: Record<string, string>;
+  notice: string | null;
   /** started_at as exact text (microseconds): the cursor must not lose precision to a JS Date. */
   started_key: string;
 }
 
 const COLUMNS = `id, delivery_id, seller_id, endpoint_id, lead_id, message_type, test, attempt,
-  started_at, duration_ms, status, http_status, error, response_excerpt, request_headers,
+  started_at, duration_ms, status, http_status, error, response_excerpt, request_headers, notice,
   to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS started_key`;
 
 interface Cursor {
@@ -111,14 +117,14 @@ export function decodeCursor(text: string): Cursor {
 export function insertAttemptsText(param: string): string {
   return `INSERT INTO attempts (id, delivery_id, seller_id, endpoint_id, lead_id, message_type,
         test, attempt, started_at, duration_ms, status, http_status, error, response_excerpt,
-        request_headers)
+        request_headers, notice)
       SELECT x.id, x.delivery_id, x.seller_id, x.endpoint_id, x.lead_id, x.message_type, x.test,
         x.attempt, x.started_at, x.duration_ms, x.status, x.http_status, x.error,
-        x.response_excerpt, COALESCE(x.request_headers, '{}'::jsonb)
+        x.response_excerpt, COALESCE(x.request_headers, '{}'::jsonb), x.notice
       FROM jsonb_to_recordset(${param}::jsonb) AS x(id text, delivery_id text, seller_id text,
         endpoint_id text, lead_id text, message_type text, test boolean, attempt int,
         started_at timestamptz, duration_ms int, status text, http_status int, error text,
-        response_excerpt text, request_headers jsonb)`;
+        response_excerpt text, request_headers jsonb, notice text)`;
 }
 
 export function attemptsJson(attempts: readonly Attempt[]): string {
@@ -139,6 +145,7 @@ export function attemptsJson(attempts: readonly Attempt[]): string {
       error: attempt.error,
       response_excerpt: attempt.responseExcerpt,
       request_headers: attempt.requestHeaders ?? {},
+      notice: attempt.notice ?? null,
     })),
   );
 }
@@ -208,6 +215,7 @@ function toAttempt(row: AttemptRow): Attempt {
     error: row.error,
     responseExcerpt: row.response_excerpt,
     requestHeaders: row.request_headers,
+    notice: row.notice,
   };
 }
 

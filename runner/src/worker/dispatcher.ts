@@ -26,6 +26,8 @@ export interface AttemptReport {
   error: string | null;
   retryAfterMs: number | null;
   responseExcerpt: string | null;
+  /** Some of the excerpt's bytes were not UTF-8 (shown as U+FFFD). */
+  responseInvalidUtf8: boolean;
   requestHeaders: Record<string, string>;
   /** The exact body sent (from Format Payload), when the workflow got that far. */
   payload: string | null;
@@ -212,6 +214,7 @@ export async function dispatchToEndpoint(
         error: `workflow error: ${error}`,
         retryAfterMs: null,
         responseExcerpt: null,
+        responseInvalidUtf8: false,
         requestHeaders: {},
         payload: body.body,
         contentType: body.contentType,
@@ -228,6 +231,7 @@ export async function dispatchToEndpoint(
       error: asString(json.error),
       retryAfterMs: asNumber(json.retryAfterMs),
       responseExcerpt: asString(json.responseExcerpt),
+      responseInvalidUtf8: json.responseInvalidUtf8 === true,
       requestHeaders: (json.requestHeaders as Record<string, string> | undefined) ?? {},
       payload: body.body,
       contentType: body.contentType,

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 
-import { withDbRetry } from '../db/retry.js';
+import { storableText } from '../../../core/storableText.js';
+import { isTransientDbError, withDbRetry } from '../db/retry.js';
 import type { Db } from '../db/types.js';
 import { newId } from '../ids.js';
 import { attemptDuration, deliveriesTotal } from '../metrics.js';
@@ -16,6 +17,7 @@ import {
 } from '../store/settle.js';
 import type { AttemptReport } from './dispatcher.js';
 import { nextRetry } from './retrySchedule.js';
+import { storableReport } from './storableReport.js';
 
 /** `stale`: the attempt row was written, but another attempt of the job had taken the delivery over. */
 export type RecordedStatus = 'succeeded' | 'retrying' | 'failed' | 'stale';
@@ -33,6 +35,15 @@ export interface AttemptToRecord {
   report: AttemptReport;
 }
 
+export interface RecordedAttempt {
+  status: RecordedStatus;
+  /**
+   * The report as recorded: its texts made storable, or, for an outcome that could not be stored
+   * at all, the failure recorded in its place. What the circuit counts and Send test answers.
+   */
+  report: AttemptReport;
+}
+
 interface Planned {
   delivery: Delivery;
   report: AttemptReport;
@@ -40,8 +51,14 @@ interface Planned {
   settlement: Settlement;
 }
 
+/**
+ * The one place every attempt passes on its way to the database (the worker's batches and Send
+ * test alike): the report is made storable here, so nothing a receiver answers can fail the
+ * statement that records the batch.
+ */
 function plan(item: AttemptToRecord, options: RecordOptions): Planned {
-  const { delivery, report } = item;
+  const { delivery } = item;
+  const { report, notice } = storableReport(item.report);
   const decision =
     !report.success && report.outcome === 'retryable' && !delivery.test
       ? nextRetry(options.retryScheduleMs, delivery.attemptCount, report.retryAfterMs, options.now)
@@ -71,6 +88,73 @@ function plan(item: AttemptToRecord, options: RecordOptions): Planned {
       error: report.error,
       responseExcerpt: report.responseExcerpt,
       requestHeaders: report.requestHeaders,
+      notice,
+    },
+  };
+}
+
+const INT_MAX = 2 ** 31 - 1;
+
+const LEFT_OUT_NOTICE =
+  'The outcome could not be stored as it was: its response excerpt, request headers and payload are left out.';
+
+/**
+ * What is recorded in place of an attempt whose row PostgreSQL refused (`error`): the same
+ * attempt id (a retried commit is still recognised), a failure that ends the delivery, the reason
+ * as its error, and nothing of what the receiver, the seller or the lead wrote.
+ */
+function unstorable(planned: Planned, error: unknown): Planned {
+  const message = error instanceof Error ? error.message : String(error);
+  const reason = `the attempt's outcome could not be stored: ${storableText(message)}`;
+  const { report, attempt } = planned;
+  const durationMs = Math.min(INT_MAX, Math.max(0, Math.round(report.durationMs) || 0));
+  const startedAt = Number.isNaN(report.startedAt.getTime()) ? new Date() : report.startedAt;
+  const status = report.httpStatus;
+  const httpStatus =
+    status !== null && Number.isInteger(status) && status >= 100 && status <= 999 ? status : null;
+  return {
+    delivery: planned.delivery,
+    settlement: { status: 'failed' },
+    report: {
+      ...report,
+      success: false,
+      outcome: 'permanent',
+      startedAt,
+      durationMs,
+      httpStatus,
+      error: reason,
+      retryAfterMs: null,
+      responseExcerpt: null,
+      responseInvalidUtf8: false,
+      requestHeaders: {},
+      payload: null,
+      contentType: null,
+      // Not the receiver's doing: the circuit does not count it (as workflow errors).
+      cause: null,
+    },
+    attempt: {
+      ...attempt,
+      startedAt,
+      durationMs,
+      status: 'failure',
+      httpStatus,
+      error: reason,
+      responseExcerpt: null,
+      requestHeaders: {},
+      notice: LEFT_OUT_NOTICE,
+    },
+  };
+}
+
+function settleRequest(p: Planned): SettleRequest {
+  return {
+    delivery: p.delivery,
+    settlement: p.settlement,
+    outcome: {
+      httpStatus: p.report.httpStatus,
+      error: p.report.error,
+      payload: p.report.payload,
+      contentType: p.report.contentType,
     },
   };
 }
@@ -79,13 +163,72 @@ function recordedStatus(settlement: Settlement): RecordedStatus {
   return settlement.status === 'pending' ? 'retrying' : settlement.status;
 }
 
+/** The set-based statement refused the batch for what is in it (not a lost connection). */
+class BatchNotStorable extends Error {
+  constructor(readonly reason: unknown) {
+    super('the batch could not be recorded in one statement');
+    this.name = 'BatchNotStorable';
+  }
+}
+
+/** All of the batch's attempts in one statement (the common path). */
+async function recordAsSet(tx: Db, planned: readonly Planned[]): Promise<Set<string>> {
+  try {
+    return await recordAndSettle(
+      tx,
+      planned.map((p) => p.attempt),
+      planned.map(settleRequest),
+    );
+  } catch (error) {
+    if (isTransientDbError(error)) throw error;
+    throw new BatchNotStorable(error);
+  }
+}
+
 /**
- * Writes the attempts of one endpoint group (the history rows) and moves each delivery on, all in
- * one transaction: succeeded, pending again with a retry job (R5 schedule, Retry-After), or failed
+ * Each attempt in a savepoint of its own, so that one row PostgreSQL refuses takes nothing else
+ * with it; that row is recorded as a failure instead (`unstorable`), replacing its entry in
+ * `planned`. A refusal of that failure row too is not about the row: it fails the transaction.
+ */
+async function recordRowByRow(
+  tx: Db,
+  planned: Planned[],
+  logger: Logger | undefined,
+): Promise<Set<string>> {
+  const settled = new Set<string>();
+  for (let index = 0; index < planned.length; index++) {
+    const p = planned[index];
+    let ids: Set<string>;
+    try {
+      ids = await tx.transaction((row) => recordAndSettle(row, [p.attempt], [settleRequest(p)]));
+    } catch (error) {
+      if (isTransientDbError(error)) throw error;
+      logger?.error(
+        { err: error, deliveryId: p.delivery.id },
+        "an attempt's outcome could not be stored; it is recorded as a failure",
+      );
+      const failure = unstorable(p, error);
+      planned[index] = failure;
+      ids = await recordAndSettle(tx, [failure.attempt], [settleRequest(failure)]);
+    }
+    for (const id of ids) settled.add(id);
+  }
+  return settled;
+}
+
+/**
+ * Writes the attempts of a batch (the history rows) and moves each delivery on, all in one
+ * transaction: succeeded, pending again with a retry job (R5 schedule, Retry-After), or failed
  * for good. Attempt rows are written before any next try exists, so history never misses a try
  * that was made. Deliveries that end (succeeded or failed) hand their lead's turn on (R4): the next
  * message of the same lead to the same endpoint is queued in the same transaction, stale updates
- * superseded. Set-based: a group of any size costs the same handful of statements.
+ * superseded. Set-based: a batch of any size costs the same handful of statements.
+ *
+ * Every text is made storable first (`plan`). Should PostgreSQL still refuse the batch's rows for
+ * what is in them, the transaction is done again with each row in a savepoint of its own: a row
+ * still refused is recorded as a failure of its delivery, and the rest of the batch as usual (its
+ * retries queued, its hand-offs done, `inTransaction` run once), so that one delivery's outcome
+ * never sends the others of the batch again.
  *
  * A lost connection or a deadlock retries the whole transaction with the same attempt ids, so a
  * commit whose answer was lost is recognised rather than written twice.
@@ -95,72 +238,78 @@ export async function recordAttempts(
   queue: Pick<DeliveryQueue, 'enqueueDeliveries'>,
   items: readonly AttemptToRecord[],
   options: RecordOptions,
-): Promise<RecordedStatus[]> {
+): Promise<RecordedAttempt[]> {
   if (items.length === 0) return [];
   const planned = items.map((item) => plan(item, options));
   const attemptIds = planned.map((p) => p.attempt.id);
+  // What the transaction that committed wrote: row by row it may differ from `planned`.
+  let written: Planned[] = planned;
 
-  const statuses = await withDbRetry(
-    (tryNumber) =>
-      db.transaction(async (tx): Promise<RecordedStatus[]> => {
-        if (tryNumber > 0 && (await existingAttemptIds(tx, attemptIds)).size > 0) {
-          // The previous try committed (all of it: one transaction); only its answer was lost.
-          const current = await deliveryStatuses(
-            tx,
-            planned.map((p) => p.delivery.id),
+  const recordOnce = (rowByRow: boolean): Promise<RecordedStatus[]> =>
+    withDbRetry(
+      (tryNumber) =>
+        db.transaction(async (tx): Promise<RecordedStatus[]> => {
+          if (tryNumber > 0 && (await existingAttemptIds(tx, attemptIds)).size > 0) {
+            // The previous try committed (all of it: one transaction); only its answer was lost.
+            const current = await deliveryStatuses(
+              tx,
+              planned.map((p) => p.delivery.id),
+            );
+            return written.map((p) => statusFromDelivery(current.get(p.delivery.id) ?? null));
+          }
+          const rows = [...planned];
+          const settled = rowByRow
+            ? await recordRowByRow(tx, rows, options.logger)
+            : await recordAsSet(tx, rows);
+          const retries = rows.filter(
+            (p) => settled.has(p.delivery.id) && p.settlement.status === 'pending',
           );
-          return planned.map((p) => statusFromDelivery(current.get(p.delivery.id) ?? null));
-        }
-        const requests: SettleRequest[] = planned.map((p) => ({
-          delivery: p.delivery,
-          settlement: p.settlement,
-          outcome: {
-            httpStatus: p.report.httpStatus,
-            error: p.report.error,
-            payload: p.report.payload,
-            contentType: p.report.contentType,
-          },
-        }));
-        const settled = await recordAndSettle(
-          tx,
-          planned.map((p) => p.attempt),
-          requests,
-        );
-        const retries = planned.filter(
-          (p) => settled.has(p.delivery.id) && p.settlement.status === 'pending',
-        );
-        await queue.enqueueDeliveries(
-          tx,
-          retries.map((p) => ({
-            deliveryId: p.delivery.id,
-            endpointId: p.delivery.endpointId,
-            startAfter: p.settlement.status === 'pending' ? p.settlement.nextAttemptAt : undefined,
-          })),
-        );
-        const ended = planned.filter(
-          (p) =>
-            settled.has(p.delivery.id) && p.settlement.status !== 'pending' && !p.delivery.test,
-        );
-        await handOffEnded(
-          tx,
-          queue,
-          ended.map((p) => ({ endpointId: p.delivery.endpointId, leadId: p.delivery.leadId })),
-        );
-        await options.inTransaction?.(tx);
-        return planned.map((p) =>
-          settled.has(p.delivery.id) ? recordedStatus(p.settlement) : 'stale',
-        );
-      }),
-    {
-      onRetry: (error, attempt) =>
-        options.logger?.warn(
-          { err: error, deliveries: planned.length, attempt },
-          'recording attempts failed on the database; retrying',
-        ),
-    },
-  );
+          await queue.enqueueDeliveries(
+            tx,
+            retries.map((p) => ({
+              deliveryId: p.delivery.id,
+              endpointId: p.delivery.endpointId,
+              startAfter:
+                p.settlement.status === 'pending' ? p.settlement.nextAttemptAt : undefined,
+            })),
+          );
+          const ended = rows.filter(
+            (p) =>
+              settled.has(p.delivery.id) && p.settlement.status !== 'pending' && !p.delivery.test,
+          );
+          await handOffEnded(
+            tx,
+            queue,
+            ended.map((p) => ({ endpointId: p.delivery.endpointId, leadId: p.delivery.leadId })),
+          );
+          await options.inTransaction?.(tx);
+          written = rows;
+          return rows.map((p) =>
+            settled.has(p.delivery.id) ? recordedStatus(p.settlement) : 'stale',
+          );
+        }),
+      {
+        onRetry: (error, attempt) =>
+          options.logger?.warn(
+            { err: error, deliveries: planned.length, attempt },
+            'recording attempts failed on the database; retrying',
+          ),
+      },
+    );
 
-  planned.forEach((p, index) => {
+  let statuses: RecordedStatus[];
+  try {
+    statuses = await recordOnce(false);
+  } catch (error) {
+    if (!(error instanceof BatchNotStorable)) throw error;
+    options.logger?.warn(
+      { err: error.reason, deliveries: planned.length },
+      'recording the batch failed on what it holds; recording its attempts one by one',
+    );
+    statuses = await recordOnce(true);
+  }
+
+  written.forEach((p, index) => {
     const status = statuses[index];
     attemptDuration.observe(
       { status: p.report.success ? 'success' : 'failure' },
@@ -178,7 +327,7 @@ export async function recordAttempts(
       );
     }
   });
-  return statuses;
+  return written.map((p, index) => ({ status: statuses[index], report: p.report }));
 }
 
 /** One attempt: Send test and other single sends. */
@@ -188,9 +337,9 @@ export async function recordAttempt(
   delivery: Delivery,
   report: AttemptReport,
   options: RecordOptions,
-): Promise<RecordedStatus> {
-  const [status] = await recordAttempts(db, queue, [{ delivery, report }], options);
-  return status;
+): Promise<RecordedAttempt> {
+  const [recorded] = await recordAttempts(db, queue, [{ delivery, report }], options);
+  return recorded;
 }
 
 function statusFromDelivery(status: string | null): RecordedStatus {

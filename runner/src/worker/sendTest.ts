@@ -38,11 +38,14 @@ export async function sendTest(deps: SendTestDeps, endpoint: Endpoint): Promise<
     ]);
     return claimDeliveries(tx, [{ deliveryId: id, jobId: `test:${id}` }]);
   });
-  const [report] = await dispatchToEndpoint(endpoint, [delivery], {
+  const [sent] = await dispatchToEndpoint(endpoint, [delivery], {
     concurrency: 1,
     signingSecrets: signingSecretsOf(endpoint),
   });
-  await recordAttempt(deps.db, deps.queue, delivery, report, { retryScheduleMs: [] });
+  // The answer shows what the history shows (texts PostgreSQL cannot store replaced).
+  const { report } = await recordAttempt(deps.db, deps.queue, delivery, sent, {
+    retryScheduleMs: [],
+  });
   return {
     success: report.success,
     httpStatus: report.httpStatus,

@@ -141,13 +141,21 @@ export async function processBatch(
   const settleJobs = !failed && attempts.length > 0 ? completeJobs : undefined;
   // The whole batch is recorded in one transaction: a fan-out batch of many small groups costs the
   // same few statements as one large group.
-  await recordAttempts(deps.db, deps.queue, attempts, {
+  const recorded = await recordAttempts(deps.db, deps.queue, attempts, {
     retryScheduleMs: deps.config.retryScheduleMs,
     logger: deps.logger,
     inTransaction: settleJobs,
   });
+  // The circuit counts the outcomes as recorded (texts made storable): `attempts` is the groups'
+  // deliveries in order, and so is `recorded`.
+  let offset = 0;
+  const asRecorded = dispatched.map((group) => {
+    const reports = recorded.slice(offset, offset + group.deliveries.length);
+    offset += group.deliveries.length;
+    return { ...group, reports: reports.map((attempt) => attempt.report) };
+  });
   await Promise.all(
-    dispatched.map(async ({ endpointId, endpoint, deliveries, reports }) => {
+    asRecorded.map(async ({ endpointId, endpoint, deliveries, reports }) => {
       if (!endpoint) return;
       await countOnCircuit(deps, admission, endpointId, deliveries, reports);
       if (endpoint.maxConcurrency) {
@@ -267,6 +275,7 @@ function missingEndpointReport(delivery: Delivery): AttemptReport {
     error: 'endpoint no longer exists',
     retryAfterMs: null,
     responseExcerpt: null,
+    responseInvalidUtf8: false,
     requestHeaders: {},
     payload: null,
     contentType: null,

@@ -1,7 +1,8 @@
 /**
  * The page when things go wrong, in a real browser against a real runner: a refused key, API
  * validation errors next to the fields they name, a receiver answering 500 (the test result,
- * the history, Resend), history pagination, a hostile endpoint name rendered as text, and the
+ * the history, Resend), a receiver answering NUL characters (the history's notice), history
+ * pagination, a hostile endpoint name rendered as text, and the
  * keyboard (focus trapped in the modal, Esc closes it, focus returns).
  */
 import type { Page } from 'playwright-core';
@@ -225,6 +226,36 @@ test('a failing receiver: the test result and the history show the error; Resend
     });
   } finally {
     await failing.close();
+  }
+});
+
+test("a receiver answering with NUL characters: the attempt's Details say they are shown as U+FFFD", async () => {
+  const hostile: Receiver = await startReceiver('/nul');
+  try {
+    hostile.reply((_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/plain' });
+      response.end('accepted\u0000\u0000');
+    });
+    const { id } = await createEndpoint({ name: 'NUL CRM', url: hostile.url });
+    await page.goto(`/delivery/webhooks/${id}`);
+    await page.getByRole('button', { name: 'Send test' }).click();
+    const result = page.getByTestId('test-result');
+    await waitForText(result.getByRole('heading', { level: 2 }), 'Test succeeded');
+    await result.getByText('Response from your endpoint').click();
+    await waitForText(result.locator('pre').first(), 'accepted\uFFFD\uFFFD');
+
+    await page.getByRole('link', { name: 'Notification History' }).click();
+    const latest = page.locator('.history-table tbody tr.attempt-row').first();
+    await latest.waitFor();
+    await latest.getByRole('button', { name: /^Details of the attempt/ }).click();
+    const details = page.locator('.history-table tr.attempt-details').first();
+    await waitForText(
+      details.locator('.attempt-notice'),
+      'The response held 2 NUL characters; they are shown as U+FFFD.',
+    );
+    await waitForText(details, 'accepted\uFFFD\uFFFD');
+  } finally {
+    await hostile.close();
   }
 });
 
