@@ -6,6 +6,7 @@ export * from './headers.js';
 export * from './values.js';
 export * from './mapping.js';
 export * from './formats/index.js';
+export * from './instant.js';
 export * from './meeting.js';
 export * from './signing.js';
 export * from './classify.js';

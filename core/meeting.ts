@@ -3,11 +3,8 @@
  * in the lead's own time zone, e.g. `Wednesday, April 22, 2026 at 3:45 PM Eastern Daylight Time`.
  */
 import { DateTime, IANAZone } from 'luxon';
+import { parseInstant, utcInstantText } from './instant.js';
 import type { LeadRecord } from './types.js';
-
-// A date, `T`, a time, then an explicit offset. Without an offset an instant is ambiguous (whose
-// local time?), so it is refused rather than guessed in the server's zone.
-const HAS_OFFSET = /T\d{2}(?::?\d{2}){0,2}(?:[.,]\d+)?(?:Z|[+-]\d{2}(?::?\d{2})?)$/i;
 
 /** Used when the lead has no zone (or an unknown one): renders as "Coordinated Universal Time". */
 const UTC_ZONE = 'Etc/UTC';
@@ -15,36 +12,31 @@ const UTC_ZONE = 'Etc/UTC';
 // Fixed so the text does not change with the host's locale settings.
 const LOCALE = 'en-US';
 const DISPLAY_FORMAT = "cccc, LLLL d, yyyy 'at' h:mm a ZZZZZ";
-const UTC_ISO_FORMAT = "yyyy-MM-dd'T'HH:mm:ss'+00:00'";
 
 // An IANA name starts with a letter (`Europe/Berlin`, `UTC`, `Etc/GMT+5`); the platform would
 // also take raw offsets such as `+02:00`, which are not zones and have no display name.
 const ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+\-/]*$/;
 
 /**
- * Parses an ISO 8601 instant that carries an offset or `Z` and writes it in UTC as
- * `2026-04-22T19:45:00+00:00`: seconds always present, fractions of a second dropped (truncated).
- * Throws a RangeError for anything else, including a local time without an offset.
+ * Parses an ISO 8601 instant that carries an offset or `Z` (core/instant.ts: the rule every
+ * instant follows) and writes it in UTC as `2026-04-22T19:45:00+00:00`: seconds always present,
+ * fractions of a second dropped (truncated). Throws a RangeError naming the field and saying what
+ * is wrong for anything else, including a local time without an offset.
  */
 export function normalizeMeetingTime(input: string): string {
+  return utcInstantText(parseMeetingTime(input));
+}
+
+function parseMeetingTime(input: string): Date {
   if (typeof input !== 'string' || input.trim() === '') {
     throw new RangeError('requestedMeetingTime must be an ISO 8601 date-time string');
   }
   const text = input.trim();
-  if (!HAS_OFFSET.test(text)) {
-    throw new RangeError(
-      `requestedMeetingTime "${text}" must be an ISO 8601 date-time with an offset or Z ` +
-        '(e.g. 2026-04-22T15:45:00-04:00 or 2026-04-22T19:45:00Z)',
-    );
+  try {
+    return parseInstant(text);
+  } catch (err) {
+    throw new RangeError(`requestedMeetingTime "${text}" ${(err as Error).message}`);
   }
-  const parsed = DateTime.fromISO(text, { setZone: true });
-  if (!parsed.isValid) {
-    throw new RangeError(
-      `requestedMeetingTime "${text}" is not a valid ISO 8601 date-time (${parsed.invalidExplanation ?? parsed.invalidReason})`,
-    );
-  }
-  // Written by pattern: luxon's toISO would write UTC as `Z`, the spec wants `+00:00`.
-  return parsed.toUTC().toFormat(UTC_ISO_FORMAT);
 }
 
 /** True for a zone name the platform's time zone database knows (IANA names such as `Europe/Berlin`). */
@@ -70,7 +62,7 @@ export function isValidTimeZone(zone: unknown): zone is string {
  * and a delivery should not fail over the display text of one field.
  */
 export function formatMeetingTime(isoUtc: string, timeZone?: string | null): string {
-  const instant = DateTime.fromISO(normalizeMeetingTime(isoUtc), { setZone: true });
+  const instant = DateTime.fromMillis(parseMeetingTime(isoUtc).getTime());
   // IANAZone.create keeps "UTC" an IANA zone, whose long name is "Coordinated Universal Time"
   // (luxon would otherwise turn "UTC" into its fixed-offset zone, named just "UTC").
   const zone = IANAZone.create(isValidTimeZone(timeZone) ? timeZone : UTC_ZONE);

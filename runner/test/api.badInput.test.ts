@@ -61,7 +61,7 @@ test('%00 in an id or a query value is a 400 on params or query', async () => {
   expect(query.body.error.details).toEqual([{ path: 'query', message: NUL }]);
 });
 
-test.each(['%E0%A4%A', '%C0%AF', '%'])(
+test.each(['%E0%A4%A', '%C0%AF', '%ED%A0%80', '%'])(
   'an id that is not percent-encoded UTF-8 (%s) is a 400, not a 500',
   async (id) => {
     const res = await request(t.app)

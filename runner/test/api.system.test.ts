@@ -143,6 +143,12 @@ describe('GET /v1/openapi.json', () => {
     expect(doc.paths['/v1/leads'].post.security).toEqual([{ providerKey: [] }]);
     expect(doc.paths['/v1/fields'].get.security).toEqual([{ sellerKey: [] }]);
     expect(doc.paths['/healthz'].get.security).toEqual([]);
+    // Authenticated routes read the database, so each documents the 503 of an outage.
+    const responses = (method: string, path: string) =>
+      Object.keys((doc.paths[path][method] as unknown as { responses: object }).responses);
+    expect(responses('post', '/v1/leads')).toContain('503');
+    expect(responses('get', '/v1/fields')).toContain('503');
+    expect(responses('get', '/metrics')).not.toContain('503');
     const history = doc.paths['/v1/endpoints/{id}/history'].get.parameters as Array<{
       name: string;
       in: string;

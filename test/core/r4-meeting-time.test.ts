@@ -27,8 +27,27 @@ describe('R4 normalizeMeetingTime', () => {
     '2026-02-30T10:00:00Z',
     '2026-04-22T25:00:00Z',
     'Wed, 22 Apr 2026 19:45:00 GMT',
+    '-000001-04-22T19:45:00Z',
+    '+012345-04-22T19:45:00Z',
+    '0000-04-22T19:45:00Z',
+    '2026-04-22T19:45:00+99:00',
+    '9999-12-31T23:59:59-12:00',
   ])('refuses %p with a RangeError', (input) => {
     expect(() => normalizeMeetingTime(input)).toThrow(RangeError);
+  });
+
+  test('the message names the field, the value and what is wrong with it', () => {
+    expect(() => normalizeMeetingTime('2026-04-22T19:45:00+99:00')).toThrow(
+      'requestedMeetingTime "2026-04-22T19:45:00+99:00" must have an offset from -14:00 to +14:00 (or Z), not +99:00',
+    );
+    expect(() => normalizeMeetingTime('-000001-04-22T19:45:00Z')).toThrow(
+      'requestedMeetingTime "-000001-04-22T19:45:00Z" must have a 4-digit year from 0001 to 9999',
+    );
+  });
+
+  test('the furthest offsets (+14:00, -12:00) are kept as the same instant', () => {
+    expect(normalizeMeetingTime('2026-04-23T09:45:00+14:00')).toBe('2026-04-22T19:45:00+00:00');
+    expect(normalizeMeetingTime('2026-04-22T07:45:00-12:00')).toBe('2026-04-22T19:45:00+00:00');
   });
 
   test('the message of a local time says an offset is needed', () => {

@@ -6,6 +6,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { z } from 'zod/v4';
 import type { ValidationProblem } from '../../../core/types.js';
+import { isDbUnavailableError } from '../db/retry.js';
 
 /** One entry of an error's `details`: the same shape as core's validation problems. */
 export type ErrorDetail = ValidationProblem;
@@ -25,14 +26,22 @@ export class ApiError extends Error {
 export const notFound = (what: string, details: ErrorDetail[] = []) =>
   new ApiError(404, 'not_found', `${what} not found`, details);
 
+/**
+ * The most problems one answer lists. A body of many small wrong values (a 1 MB array of numbers
+ * where objects belong) would otherwise be answered with a problem each, many times its size.
+ */
+export const MAX_ERROR_DETAILS = 100;
+
 export const validationFailed = (details: ErrorDetail[]) =>
   new ApiError(
     400,
     'validation_failed',
     details.length === 1
       ? `${details[0].path}: ${details[0].message}`
-      : `${details.length} problems in the request (see details)`,
-    details,
+      : details.length > MAX_ERROR_DETAILS
+        ? `${details.length} problems in the request (the first ${MAX_ERROR_DETAILS} in details)`
+        : `${details.length} problems in the request (see details)`,
+    details.slice(0, MAX_ERROR_DETAILS),
   );
 
 /** `fieldMappings[2].output` → `fieldMappings.2.output`. */
@@ -89,6 +98,12 @@ export const notFoundHandler: RequestHandler = (req, res) => {
   sendError(res, 404, 'not_found', `no route ${req.method} ${req.path}`);
 };
 
+/**
+ * How long a client is asked to wait while the database is unavailable: about what a PostgreSQL
+ * restart or failover takes, and long enough that retrying clients do not pile onto its start.
+ */
+export const DB_UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+
 interface BodyParserError {
   type?: string;
   status?: number;
@@ -142,6 +157,15 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       parserError.expose
     ) {
       sendError(res, parserError.status, 'bad_request', parserError.message ?? 'bad request');
+      return;
+    }
+    if (isDbUnavailableError(err)) {
+      // Not a fault of the request, and not the runner's: PostgreSQL rolls back the transaction
+      // of a connection that goes away, so the request wrote nothing and can be sent again (only
+      // a cut in the very moment of its COMMIT leaves that unknown).
+      logger.warn({ err, method: req.method, path: req.path }, 'database unavailable');
+      res.set('Retry-After', String(DB_UNAVAILABLE_RETRY_AFTER_SECONDS));
+      sendError(res, 503, 'database_unavailable', 'the database is unavailable; try again shortly');
       return;
     }
     logger.error({ err, method: req.method, path: req.path }, 'request failed');

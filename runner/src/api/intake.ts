@@ -4,6 +4,7 @@
  * never accepted and lost, and a failure leaves nothing behind.
  */
 import { MEETING_FIELD_KEYS } from '../../../core/catalogue.js';
+import { parseInstant, utcInstantText } from '../../../core/instant.js';
 import { isValidTimeZone, normalizeMeetingTime, withMeetingFields } from '../../../core/meeting.js';
 import type { LeadRecord, MessageType } from '../../../core/types.js';
 import type { Db } from '../db/types.js';
@@ -33,12 +34,6 @@ export interface IntakeDeps {
 
 const FOREIGN_KEY_VIOLATION = '23503';
 const LEAD_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/;
-const WITH_OFFSET = /T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
-
-/** `2026-04-20T14:03:12+00:00`, the catalogue's createdAt style. */
-export function utcTimestamp(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, '+00:00');
-}
 
 function present(value: string | null | undefined): value is string {
   return typeof value === 'string' && value !== '';
@@ -77,19 +72,15 @@ export function prepareLead(
   lead.leadOrderId = leadOrder.id;
   lead.leadOrderName = leadOrder.name;
 
+  // Written in UTC like the catalogue's example: `2026-04-20T14:03:12+00:00`.
   if (present(lead.createdAt)) {
-    const parsed = Date.parse(lead.createdAt);
-    if (!WITH_OFFSET.test(lead.createdAt) || Number.isNaN(parsed)) {
-      details.push({
-        path: 'lead.createdAt',
-        message:
-          'must be an ISO 8601 date-time with an offset or Z (e.g. 2026-04-20T14:03:12+00:00)',
-      });
-    } else {
-      lead.createdAt = utcTimestamp(new Date(parsed));
+    try {
+      lead.createdAt = utcInstantText(parseInstant(lead.createdAt));
+    } catch (err) {
+      details.push({ path: 'lead.createdAt', message: (err as Error).message });
     }
   } else {
-    lead.createdAt = utcTimestamp(now);
+    lead.createdAt = utcInstantText(now);
   }
 
   if (!present(lead.fullName)) {

@@ -1,6 +1,7 @@
 /** The OpenAPI 3.1 document, generated from the route definitions and their zod schemas. */
 import { z } from 'zod/v4';
 import type { AnyRoute } from './route.js';
+import { errorResponses } from './routes/errorDocs.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -40,8 +41,11 @@ export function buildOpenApi(routes: readonly AnyRoute[], info: { version: strin
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const path = openApiPath(route.path);
+    // Every authenticated route reads the database, so each can find it unavailable.
+    const documented =
+      route.auth === 'none' ? route.responses : { ...errorResponses(503), ...route.responses };
     const responses = Object.fromEntries(
-      Object.entries(route.responses).map(([status, doc]) => [
+      Object.entries(documented).map(([status, doc]) => [
         status,
         {
           description: doc.description,

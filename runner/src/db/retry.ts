@@ -5,8 +5,12 @@
  * safe to run again (the recorder checks whether its attempt row already committed).
  */
 
-/** SQLSTATEs worth a retry: connection exceptions, admin shutdown, deadlock, serialization. */
-const RETRYABLE_CODES = new Set([
+/**
+ * SQLSTATEs of a database that cannot be reached or is going away: connection exceptions (08…),
+ * admin shutdown, crash shutdown, cannot connect now (57P01-57P03: a server shutting down or
+ * starting up), too many connections (53300).
+ */
+const UNAVAILABLE_CODES = new Set([
   '08000',
   '08001',
   '08003',
@@ -15,13 +19,17 @@ const RETRYABLE_CODES = new Set([
   '57P01',
   '57P02',
   '57P03',
-  '40001',
-  '40P01',
+  '53300',
 ]);
 
-const RETRYABLE_NODE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT']);
+/** SQLSTATEs of a transaction PostgreSQL chose as a victim: serialization failure, deadlock. */
+const CONFLICT_CODES = new Set(['40001', '40P01']);
 
-const RETRYABLE_MESSAGES = [
+/** Socket errors of a connection that could not be made or was cut (ECONNREFUSED: nobody listens). */
+const UNAVAILABLE_NODE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT']);
+
+/** node-postgres's own errors for a connection that ended, failed or timed out while opening. */
+const UNAVAILABLE_MESSAGES = [
   /connection terminated/i,
   /terminating connection/i,
   /not queryable/i,
@@ -29,14 +37,32 @@ const RETRYABLE_MESSAGES = [
   /timeout exceeded when trying to connect/i,
 ];
 
-export function isTransientDbError(error: unknown): boolean {
-  if (!error || typeof error !== 'object') return false;
+function codeOf(error: object): string | undefined {
   const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && (RETRYABLE_CODES.has(code) || RETRYABLE_NODE_CODES.has(code))) {
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * True when the database could not be reached, or the connection under the work went away (a
+ * restarting server, `pg_terminate_backend`, a network cut): the same work may succeed shortly.
+ */
+export function isDbUnavailableError(error: unknown): boolean {
+  if (!error || typeof error !== 'object') return false;
+  const code = codeOf(error);
+  if (code !== undefined && (UNAVAILABLE_CODES.has(code) || UNAVAILABLE_NODE_CODES.has(code))) {
     return true;
   }
   const message = (error as { message?: unknown }).message;
-  return typeof message === 'string' && RETRYABLE_MESSAGES.some((pattern) => pattern.test(message));
+  return (
+    typeof message === 'string' && UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(message))
+  );
+}
+
+/** Worth running again: the database was unavailable, or chose the transaction as a victim. */
+export function isTransientDbError(error: unknown): boolean {
+  if (!error || typeof error !== 'object') return false;
+  const code = codeOf(error);
+  return (code !== undefined && CONFLICT_CODES.has(code)) || isDbUnavailableError(error);
 }
 
 export interface DbRetryOptions {

@@ -3,6 +3,7 @@
  * cursor over (started_at, id), served by the (endpoint_id[, status], started_at DESC, id DESC)
  * indexes, so page n costs what page 1 costs at any table size.
  */
+import { isInstant } from '../../../core/instant.js';
 import type { MessageType } from '../../../core/types.js';
 import type { Db, Sql } from '../db/types.js';
 
@@ -87,6 +88,8 @@ interface Cursor {
 }
 
 const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+/** An attempt id's characters: a NUL in a made-up cursor would fail the query instead. */
+const CURSOR_ID = /^[A-Za-z0-9_]{1,100}$/;
 
 export function encodeCursor(cursor: Cursor): string {
   return Buffer.from(JSON.stringify([cursor.startedAt, cursor.id]), 'utf8').toString('base64url');
@@ -100,10 +103,9 @@ export function decodeCursor(text: string): Cursor {
       value.length === 2 &&
       typeof value[0] === 'string' &&
       CURSOR_TIME.test(value[0]) &&
-      !Number.isNaN(Date.parse(value[0])) &&
+      isInstant(value[0]) &&
       typeof value[1] === 'string' &&
-      value[1].length > 0 &&
-      value[1].length <= 100
+      CURSOR_ID.test(value[1])
     ) {
       return { startedAt: value[0], id: value[1] };
     }

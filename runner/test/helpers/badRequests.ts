@@ -4,8 +4,9 @@
  * malformed ids, bad query values and cursors, bodies with wrong types, missing or unknown fields,
  * `__proto__` keys, huge strings, unicode and NUL junk, deep nesting, invalid JSON, wrong content
  * types and charsets, oversized bodies, wrong methods and unknown paths. Each request is bad by
- * construction: a body or query mutation is kept only when the route's own schema refuses it, or
- * when it names something that does not exist.
+ * construction: a body or query mutation is kept only when the route's own schema refuses it, when
+ * it names something that does not exist, or when it holds what the API refuses on every route
+ * (NUL, a lone surrogate, an instant no route takes, bytes that are not UTF-8).
  */
 import type { AnyRoute } from '../../src/api/route.js';
 import { mulberry32 } from './prng.js';
@@ -41,8 +42,31 @@ const UNICODE_JUNK = [
   'é'.repeat(5000),
   '\r\n\t',
 ];
+/**
+ * Instants no route takes (core/instant.ts): offsets beyond ±14:00, years that are not 4 digits
+ * from 0001 to 9999 (also once moved to UTC), days and times the calendar lacks.
+ */
+const BAD_INSTANTS = [
+  '2026-01-01T00:00:00+25:00',
+  '2026-04-22T19:45:00+99:00',
+  '2026-04-22T19:45:00+14:59',
+  '-000001-04-22T19:45:00Z',
+  '+012345-04-22T19:45:00Z',
+  '0000-01-01T00:00:00Z',
+  '9999-12-31T23:59:59-12:00',
+  '2026-02-30T10:00:00Z',
+  '2025-02-29T10:00:00Z',
+  '2026-04-22T24:00:00Z',
+  '2016-12-31T23:59:60Z',
+];
+/** Byte sequences that are not UTF-8: a stray byte, an overlong `/`, an encoded surrogate. */
+const NOT_UTF8 = [[0xff], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xe2, 0x82]];
+const INSTANT_TEXT = /^\d{4}-\d{2}-\d{2}T/;
+/** In JSON.stringify's output: an escaped NUL or lone surrogate (pairs are written as they are). */
+const REFUSED_ANYWHERE = /\\u(?:0000|d[89a-f])/i;
 const BAD_IDS = [
   'x'.repeat(101),
+  '%ED%A0%80',
   'y'.repeat(5000),
   '%00',
   '%E0%A4%A',
@@ -152,10 +176,39 @@ export function createBadRequestGenerator(
         return text; // not JSON at all (or too deep): bad
       }
       if (route.body && !route.body.safeParse(parsed).success) return text;
-      // NUL in any string is refused by the API even where the schema allows the text.
-      if (text.includes('\\u0000')) return text;
+      // NUL and lone surrogates are refused by the API even where the schema allows the text.
+      if (REFUSED_ANYWHERE.test(text)) return text;
     }
     return '{"this body":"is refused by strict schemas"}';
+  }
+
+  /** The dot paths of the sample body's values that are instants (`from`, `lead.createdAt`). */
+  function instantPaths(value: Json, path: string[] = []): string[][] {
+    if (typeof value === 'string') return INSTANT_TEXT.test(value) ? [path] : [];
+    if (value === null || typeof value !== 'object') return [];
+    return Object.entries(value).flatMap(([k, v]) => instantPaths(v, [...path, k]));
+  }
+
+  /** The route's sample with one of its instants replaced by one no route takes, or null. */
+  function badInstantText(route: AnyRoute): string | null {
+    const sample = (context.sampleBodies[key(route)] ?? null) as Json;
+    const paths = instantPaths(sample);
+    if (paths.length === 0) return null;
+    const body = structuredClone(sample) as Record<string, Json>;
+    const path = pick(paths);
+    let parent = body;
+    for (const segment of path.slice(0, -1)) parent = parent[segment] as Record<string, Json>;
+    parent[path[path.length - 1]] = pick(BAD_INSTANTS);
+    return JSON.stringify(body);
+  }
+
+  /** The route's sample (or a small object) with bytes that are not UTF-8 inside a string. */
+  function notUtf8Body(route: AnyRoute): Buffer {
+    const text = JSON.stringify(context.sampleBodies[key(route)] ?? { x: 'y' });
+    const at = text.indexOf('":"') + 3;
+    const bytes = Buffer.from(pick(NOT_UTF8));
+    if (at < 3) return Buffer.concat([Buffer.from('{"x":"'), bytes, Buffer.from('"}')]);
+    return Buffer.concat([Buffer.from(text.slice(0, at)), bytes, Buffer.from(text.slice(at))]);
   }
 
   function badQuery(route: AnyRoute): string | null {
@@ -174,6 +227,8 @@ export function createBadRequestGenerator(
         'bogus',
         word(501, 600),
         '%E0%A4%A',
+        '%ED%A0%80',
+        '%FF',
         '%00',
       ]);
       const query = { [name]: decodeSafe(value) };
@@ -246,9 +301,15 @@ export function createBadRequestGenerator(
         kind: 'body',
       };
     },
+    // An instant no route takes, where the route's body has one (on the seller's own endpoint).
+    (route) => {
+      const text = route.body ? badInstantText(route) : null;
+      if (text === null) return null;
+      return { ...json(route, pathOf(route, idFor(route, true)), text), kind: 'instant' };
+    },
     // Bytes the JSON parser refuses: any route, before routing.
     (route) => {
-      const variant = int(5);
+      const variant = int(6);
       const path = pathOf(route, idFor(route, !!route.body));
       if (variant === 0) return { ...json(route, path, pick(INVALID_JSON)), kind: 'invalid-json' };
       if (variant === 1) {
@@ -271,6 +332,10 @@ export function createBadRequestGenerator(
           },
           body: Buffer.from(word(10, 200)),
         };
+      }
+      if (variant === 4) {
+        const request = json(route, path, '');
+        return { ...request, kind: 'utf8', body: notUtf8Body(route) };
       }
       if (!route.body) return null;
       const type = pick(WRONG_TYPES);

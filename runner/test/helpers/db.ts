@@ -128,3 +128,21 @@ export async function jobData(
   );
   return rows.map((row) => row.data);
 }
+
+/** Row counts of every table of the runner's schema, and of pg-boss's job table (`boss.job`). */
+export async function countRows(testDb: TestDb): Promise<Record<string, number>> {
+  const { rows: tables } = await testDb.db.query<{ name: string }>(
+    `SELECT table_name AS name FROM information_schema.tables
+      WHERE table_schema = $1 AND table_type = 'BASE TABLE' ORDER BY 1`,
+    [testDb.schema],
+  );
+  const result: Record<string, number> = {};
+  for (const { name } of tables) {
+    const { rows } = await testDb.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM "${testDb.schema}"."${name}"`,
+    );
+    result[name] = rows[0].n;
+  }
+  result['boss.job'] = await countJobs(testDb);
+  return result;
+}

@@ -9,7 +9,7 @@ const DESCRIPTIONS: Record<number, string> = {
   404: 'Not found (or not yours)',
   409: 'Conflict with the current state',
   413: 'Body larger than 1 MB',
-  503: 'Unavailable',
+  503: 'The database is unavailable: send the request again after Retry-After seconds',
 };
 
 export function errorResponses(...statuses: number[]): Record<number, ResponseDoc> {
