@@ -137,6 +137,7 @@ function engineFailureReports(
     error: `workflow error: ${message}`,
     retryAfterMs: null,
     responseExcerpt: null,
+    responseInvalidUtf8: false,
     requestHeaders: {},
     payload: null,
     contentType: null,
