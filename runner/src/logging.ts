@@ -5,7 +5,8 @@
  *   own keys in its config;
  * - an `err` serializer that drops the properties errors carry their inputs in: body-parser's
  *   raw `body`, n8n node errors' `node` (its parameters hold the endpoint's header values) and
- *   `context`, HTTP client errors' `config`/`request`/`response`.
+ *   `context`, HTTP client errors' `config`/`request`/`response`, and PostgreSQL's `detail` (a
+ *   refused row's values).
  * Request bodies are never logged at all.
  */
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
@@ -46,7 +47,17 @@ export const REDACT_PATHS: readonly string[] = [
 ];
 
 /** Error properties that hold a request's or a node's inputs rather than describe the error. */
-const ERROR_INPUT_PROPERTIES = ['body', 'node', 'context', 'config', 'request', 'response'];
+const ERROR_INPUT_PROPERTIES = [
+  'body',
+  'node',
+  'context',
+  'config',
+  'request',
+  'response',
+  // PostgreSQL's detail of a refused row ("Failing row contains (...)") quotes its values: lead
+  // data, a receiver's answer.
+  'detail',
+];
 
 function serializeError(err: unknown): unknown {
   const serialized = pino.stdSerializers.err(err as Error) as unknown as Record<string, unknown>;

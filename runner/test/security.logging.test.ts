@@ -143,3 +143,20 @@ test('an n8n node error (its node holds the endpoint headers) is logged without 
   expect(output).toContain('objects with secrets');
   expectNoSecrets(output);
 });
+
+test('a PostgreSQL error is logged without its detail, which quotes the refused row', () => {
+  const captured: string[] = [];
+  const dbLogger = createLogger(
+    { logLevel: 'info' },
+    { write: (line: string) => void captured.push(line) },
+  );
+  const error = Object.assign(new Error('new row violates check constraint "attempts_excerpt"'), {
+    code: '23514',
+    detail: 'Failing row contains (att_1, jane.doe@example.com, +1 555 0100).',
+  });
+  dbLogger.error({ err: error }, 'recording attempts failed');
+  const output = captured.join('');
+  expect(output).toContain('violates check constraint');
+  expect(output).toContain('23514');
+  expect(output).not.toContain('jane.doe@example.com');
+});
