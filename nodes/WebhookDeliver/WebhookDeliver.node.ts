@@ -28,7 +28,8 @@ import {
 
 const MIN_TIMEOUT_MS = 1000;
 const MAX_TIMEOUT_MS = 30000;
-const MAX_CONCURRENCY = 100;
+/** Requests of one execution in flight at once, at most (the Concurrency parameter's range). */
+export const MAX_CONCURRENCY = 100;
 
 interface HeadersParameter {
   header?: Array<Partial<HeaderPair>>;

@@ -21,8 +21,11 @@ const ENVIRONMENT = `Environment:
   RETRY_SCHEDULE           delays between attempts (default 5s,1m,5m,30m,2h,6h)
   DATA_DIR                 data folder (default ./.data)
   LOG_LEVEL                fatal|error|warn|info|debug|trace|silent (default info)
-  WORKER_CONCURRENCY       fetch loops per worker process (default 4)
   WORKER_BATCH_SIZE        jobs per fetch (default 300)
+  WORKER_MAX_IN_FLIGHT     deliveries a worker process holds at once, most of them open requests
+                           (default 2000)
+  ENDPOINT_MAX_IN_FLIGHT   requests open at once per endpoint and worker process (default 100;
+                           an endpoint's maxConcurrency, when smaller, wins)
   DATABASE_SCHEMA          PostgreSQL schema of the runner's tables (default: the search_path's)
   PGBOSS_SCHEMA            PostgreSQL schema of the job queue (default pgboss)
   CIRCUIT_BREAKER_THRESHOLD  consecutive failed attempts that pause an endpoint (default 10; 0: off)

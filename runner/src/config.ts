@@ -26,6 +26,20 @@ export const DEFAULT_HEAP_GROWING_PERCENT = 60;
  */
 export const DEFAULT_WORKER_BATCH_SIZE = 300;
 
+/**
+ * Deliveries a worker process holds at once: claimed and waiting for a slot, sent, or being
+ * recorded. Most are open requests, which cost an idle socket and a little memory each, so the
+ * limit is in the thousands: receivers that answer slowly or never tie up a share of it, not the
+ * worker.
+ */
+export const DEFAULT_WORKER_MAX_IN_FLIGHT = 2000;
+
+/**
+ * Requests open at once to one endpoint from one worker process (an endpoint's maxConcurrency,
+ * when smaller, wins): the most a hanging receiver can take of a worker.
+ */
+export const DEFAULT_ENDPOINT_MAX_IN_FLIGHT = 100;
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -50,8 +64,11 @@ export interface Config {
   /** Delays between attempts, in milliseconds: after attempt n fails, wait retryScheduleMs[n-1]. */
   retryScheduleMs: number[];
   logLevel: LogLevel;
-  workerConcurrency: number;
   workerBatchSize: number;
+  /** Deliveries a worker process holds at once (WORKER_MAX_IN_FLIGHT). */
+  workerMaxInFlight: number;
+  /** Requests open at once per endpoint and worker process (ENDPOINT_MAX_IN_FLIGHT). */
+  endpointMaxInFlight: number;
   /** The runner's tables live in this PostgreSQL schema (DATABASE_SCHEMA); unset: search_path default. */
   databaseSchema: string | undefined;
   /** pg-boss's schema (PGBOSS_SCHEMA, default `pgboss`). */
@@ -253,8 +270,14 @@ const envSchema = z.object({
     return level as LogLevel;
   }),
   DATA_DIR: optionalText,
-  WORKER_CONCURRENCY: intVar('WORKER_CONCURRENCY', 4, 1, 256),
   WORKER_BATCH_SIZE: intVar('WORKER_BATCH_SIZE', DEFAULT_WORKER_BATCH_SIZE, 1, 1000),
+  WORKER_MAX_IN_FLIGHT: intVar('WORKER_MAX_IN_FLIGHT', DEFAULT_WORKER_MAX_IN_FLIGHT, 1, 100_000),
+  ENDPOINT_MAX_IN_FLIGHT: intVar(
+    'ENDPOINT_MAX_IN_FLIGHT',
+    DEFAULT_ENDPOINT_MAX_IN_FLIGHT,
+    1,
+    10_000,
+  ),
   DATABASE_SCHEMA: parsedVar('DATABASE_SCHEMA', undefined, schemaName),
   PGBOSS_SCHEMA: parsedVar('PGBOSS_SCHEMA', undefined, schemaName),
   CIRCUIT_BREAKER_THRESHOLD: intVar(
@@ -360,8 +383,9 @@ export function loadConfig(
     allowedPrivateTargets: parsed.ALLOWED_PRIVATE_TARGETS ?? [],
     retryScheduleMs: parsed.RETRY_SCHEDULE ?? parseRetrySchedule(DEFAULT_RETRY_SCHEDULE),
     logLevel: parsed.LOG_LEVEL,
-    workerConcurrency: parsed.WORKER_CONCURRENCY,
     workerBatchSize: parsed.WORKER_BATCH_SIZE,
+    workerMaxInFlight: parsed.WORKER_MAX_IN_FLIGHT,
+    endpointMaxInFlight: parsed.ENDPOINT_MAX_IN_FLIGHT,
     databaseSchema: parsed.DATABASE_SCHEMA,
     bossSchema: parsed.PGBOSS_SCHEMA,
     circuitBreakerThreshold: parsed.CIRCUIT_BREAKER_THRESHOLD,

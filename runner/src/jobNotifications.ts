@@ -5,7 +5,7 @@
  * listener answers each one by waking every fetch loop of the queue: with four loops, a lead
  * arriving alone cost four job fetches, three of them empty (3.8 fetches per lead at 50 leads/s,
  * each planned anew: 2.5 ms of PostgreSQL's time per lead, pg_stat_statements). This listener
- * hears the same notifications and leaves the choice of loop to the worker (worker/loopWaker.ts).
+ * hears the same notifications and wakes the worker's one fetch loop (worker/fetcher.ts).
  *
  * The channel is pg-boss's: `pgboss_` and the first 24 hex digits of the SHA-224 of its schema
  * name, derived in SQL. pg-boss keeps that derivation byte-identical across releases (its

@@ -122,12 +122,12 @@ export interface CreateQueueOptions {
  *   fails its jobs after 10 s of silence, so they are retried within ~10-17 s instead of at
  *   `expireInSeconds`. The heartbeat runs on its own timer, not per HTTP request, so a slow
  *   receiver (30 s timeout) never lets a live worker's jobs lapse.
- * - `expireInSeconds: 300`: the hard bound on one batch. A batch sends each endpoint group with 50
- *   in flight, so a default batch (300) to one endpoint at the longest timeout (30 s) takes ~180 s
- *   plus recording; held deliveries (rate limit, concurrency, circuit, order) are re-queued,
- *   never waited for.
- * - `retryDelay: 1` with backoff (capped at 5 min) and `retryLimit: 20`: a batch that failed on a
- *   database error is retried at once, then ever more slowly for about an hour.
+ * - `expireInSeconds: 300`: the hard bound on one job's time in a worker. A claimed delivery
+ *   waits for a slot of its endpoint's lane for at most a few rounds of requests (the lane takes
+ *   no more, and defers the rest), each round ending by the endpoint's timeout (30 s at most);
+ *   held deliveries (rate limit, concurrency, circuit, order) are re-queued, never waited for.
+ * - `retryDelay: 1` with backoff (capped at 5 min) and `retryLimit: 20`: jobs whose claim or
+ *   record failed on a database error are retried at once, then ever more slowly for about an hour.
  */
 export const JOB_DEFAULTS = {
   heartbeatSeconds: 10,

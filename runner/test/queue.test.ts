@@ -19,7 +19,7 @@ import {
   type TestDb,
 } from './helpers/db.js';
 import { eventually } from './helpers/runner.js';
-import { FetchLoop } from '../src/worker/fetchLoop.js';
+import { Fetcher } from '../src/worker/fetcher.js';
 
 const until = (condition: () => boolean) => eventually(async () => condition() || undefined);
 
@@ -138,11 +138,13 @@ function behavesLikeTheQueue(name: string, open: () => Promise<TestDb>) {
     test('a fetch loop polling hourly gets a committed job at once when woken', async () => {
       await queue.boss.deleteAllJobs(QUEUE);
       const received: DeliveryJobData[] = [];
-      const loop = new FetchLoop<DeliveryJob>({
-        source: queue,
+      const loop = new Fetcher<DeliveryJob>({
+        fetch: (batchSize) => queue.fetchJobs(batchSize),
         handle: async (jobs) => {
           received.push(...jobs.map((job) => job.data));
+          await queue.completeJobs(jobs);
         },
+        room: () => 10,
         batchSize: 10,
         pollIntervalMs: 3_600_000,
         onError: (error) => {

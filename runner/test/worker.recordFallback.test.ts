@@ -1,15 +1,15 @@
 /**
  * One attempt PostgreSQL refuses to store, for a reason making texts storable does not remove
  * (here a constraint the test adds), costs only its own delivery: the batch is recorded again row
- * by row, the refused row as a failure of its delivery, the others as usual, and the batch's jobs
- * are completed once, so that pg-boss never sends the others again.
+ * by row, the refused row as a failure of its delivery, the others as usual, and the group's jobs
+ * are deleted once, so that pg-boss never sends the others again.
  */
 import pino from 'pino';
 
 import { startReceiver, type Receiver } from '../../test/helpers/receiver';
-import type { DeliveryJob } from '../src/queue.js';
+import type { DeliveryJob, DeliveryQueue } from '../src/queue.js';
 import { createSecretBox } from '../src/store/secretBox.js';
-import { processBatch, type WorkerDeps } from '../src/worker/worker.js';
+import { createPipeline, type WorkerDeps } from '../src/worker/worker.js';
 import { createTestDb, jobData, type TestDb } from './helpers/db';
 import { readJson, startTestRunner, type TestRunner } from './helpers/runner';
 import { createScenario, TRACE_MAPPINGS, traced, type Scenario } from './helpers/scenario';
@@ -95,13 +95,19 @@ test('a row PostgreSQL refuses is recorded as a failed attempt; the rest of the 
   expect(jobs.map((job) => job.data.deliveryId).sort()).toEqual(
     [annId, poisonId, busyId, bobId, updateId].sort(),
   );
+  // Counts the deletions of jobs inside a recording transaction.
   let completions = 0;
-  await expect(
-    processBatch(deps, jobs, async (tx) => {
-      completions += 1;
-      await runner.queue.completeJobs(jobs, tx);
-    }),
-  ).resolves.toBe('settled');
+  const queue: DeliveryQueue = {
+    ...runner.queue,
+    completeJobs: async (settled, tx) => {
+      if (tx) completions += 1;
+      await runner.queue.completeJobs(settled, tx);
+    },
+  };
+  const pipeline = createPipeline({ ...deps, queue });
+  await pipeline.take(jobs);
+  await pipeline.drained();
+  pipeline.stop();
 
   expect(completions).toBe(1);
   for (const job of jobs) expect(await jobState(job)).toBe('deleted');

@@ -47,6 +47,12 @@ export interface AdmissionOptions {
   random?: () => number;
 }
 
+/** An endpoint's circuit as an admission read it (unlocked). */
+export interface KnownCircuit {
+  circuitState: CircuitState;
+  consecutiveFailures: number;
+}
+
 export type HoldReason = 'order' | 'disabled' | 'circuit' | 'concurrency' | 'rate';
 
 export interface Admission {
@@ -55,7 +61,7 @@ export interface Admission {
   held: Record<HoldReason, number>;
   superseded: number;
   /** Each batch endpoint's circuit as read (unlocked) before the claim. */
-  circuits: Map<string, { circuitState: CircuitState; consecutiveFailures: number }>;
+  circuits: Map<string, KnownCircuit>;
   /** The row version of each claimed delivery's endpoint, as the claim read it. */
   endpointVersions: Map<string, string>;
 }

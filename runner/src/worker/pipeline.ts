@@ -1,0 +1,378 @@
+/**
+ * A worker process's delivery pipeline. Fetched jobs are admitted (claimed) and handed to their
+ * endpoints' lanes; each lane sends groups as its slots free; each group is recorded as soon as
+ * its answers are in, together with whatever else finished meanwhile (group commit), and its jobs
+ * are deleted in that same transaction. Fetching, sending and recording overlap, and nothing
+ * waits for another endpoint: a slow receiver holds its own lane's slots and its own records.
+ *
+ *   take(jobs) ─ admission ─┬─ claimed ─→ lanes ─→ dispatch (template execution) ─→ recorder
+ *                           ├─ stuck or full lane ─→ deferred: queued again for later, job done
+ *                           └─ held, superseded, nothing to send ─→ job done
+ */
+import type { Logger } from 'pino';
+
+import { MAX_CONCURRENCY } from '../../../nodes/WebhookDeliver/WebhookDeliver.node.js';
+import { withDbRetry } from '../db/retry.js';
+import type { DeliveryJob } from '../queue.js';
+import type { Delivery } from '../store/deliveries.js';
+import { getEndpointsByIds, type Endpoint } from '../store/endpoints.js';
+import {
+  admitBatch,
+  wakeWaiting,
+  type Admission,
+  type ClaimRequest,
+  type KnownCircuit,
+  type ProbeRequest,
+} from './admission.js';
+import {
+  countOnCircuit,
+  dispatchGroup,
+  endpointsAsClaimed,
+  missingEndpointReport,
+} from './groups.js';
+import type { AttemptReport } from './dispatcher.js';
+import { GroupCommit } from './groupCommit.js';
+import { JobHeartbeat } from './jobHeartbeat.js';
+import { EndpointLanes } from './lanes.js';
+import { recordAttempts, type RecordedAttempt } from './recorder.js';
+import type { WorkerDeps } from './worker.js';
+
+/** A lane that has had all its slots taken this long is stuck: its further jobs are deferred. */
+export const STUCK_LANE_MS = 1000;
+
+/** Full rounds of claimed deliveries a lane may hold before the fetcher waits for it. */
+export const LANE_QUEUE_ROUNDS = 4;
+
+/** Deferred deliveries a stuck lane remembers, to queue as soon as it frees up. */
+export const REMEMBERED_PER_LANE = 1000;
+
+/** Attempts recorded in one transaction at most (a larger group still goes whole). */
+export const MAX_RECORD_BATCH = 1000;
+
+/** A claimed delivery on its way: its job, and its endpoint as the claim read it. */
+export interface InFlight {
+  delivery: Delivery;
+  job: DeliveryJob;
+  /** Null when the endpoint was deleted after the delivery was claimed. */
+  endpoint: Endpoint | null;
+  /** The circuit as the admission read it (none: closed and clean, per the fast claim). */
+  circuit: KnownCircuit | null;
+}
+
+interface Recording {
+  inFlight: InFlight;
+  report: AttemptReport;
+}
+
+export class DeliveryPipeline {
+  private readonly lanes: EndpointLanes<InFlight>;
+  private readonly heartbeat: JobHeartbeat<DeliveryJob>;
+  private readonly recorder: GroupCommit<Recording, RecordedAttempt>;
+  /** Deliveries whose answers are in and whose record is not committed yet. */
+  private recording = 0;
+  /** Groups whose work (send, record, circuit) is not finished. */
+  private readonly busy = new Set<Promise<void>>();
+  private readonly listeners: Array<() => void> = [];
+  private readonly logger: Logger;
+
+  constructor(private readonly deps: WorkerDeps) {
+    this.logger = deps.logger;
+    this.heartbeat = new JobHeartbeat({
+      touch: (jobs) => deps.queue.touchJobs(jobs),
+      onError: (error) => this.logger.error({ err: error }, 'refreshing job heartbeats failed'),
+    });
+    this.recorder = new GroupCommit((items) => this.record(items), MAX_RECORD_BATCH);
+    this.lanes = new EndpointLanes<InFlight>(
+      {
+        maxGroupSize: MAX_CONCURRENCY,
+        stuckAfterMs: STUCK_LANE_MS,
+        queueRounds: LANE_QUEUE_ROUNDS,
+        maxRemembered: REMEMBERED_PER_LANE,
+      },
+      {
+        startGroup: (endpointId, items, done) => this.track(this.send(endpointId, items, done)),
+        wakeDeferred: (endpointId, ids) => this.track(this.wakeDeferred(endpointId, ids)),
+        changed: () => this.notify(),
+      },
+    );
+  }
+
+  /** How many more jobs the worker can take now. */
+  room(): number {
+    if (this.lanes.hasDeepLane()) return 0;
+    const held = this.lanes.queued + this.lanes.open + this.recording;
+    return this.deps.config.workerMaxInFlight - held;
+  }
+
+  /** Called when room may have freed. */
+  onRoom(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Resolves once every delivery taken so far is sent and recorded. */
+  async drained(): Promise<void> {
+    while (this.busy.size > 0 || this.lanes.queued > 0 || this.lanes.open > 0) {
+      await Promise.all([...this.busy]);
+      await this.lanes.idle();
+    }
+    await this.recorder.settled();
+  }
+
+  stop(): void {
+    this.heartbeat.stop();
+  }
+
+  /**
+   * Admits a fetched batch and hands its claimed deliveries to their lanes. Jobs with nothing to
+   * send are done at once; a batch whose admission fails goes back to pg-boss for a retry.
+   */
+  async take(jobs: DeliveryJob[]): Promise<void> {
+    this.heartbeat.hold(jobs);
+    try {
+      await this.admit(jobs);
+    } catch (error) {
+      this.heartbeat.release(jobs);
+      await this.deps.queue
+        .failJobs(jobs, error)
+        .catch((failure) => this.logger.error({ err: failure }, 'failing jobs failed'));
+      throw error;
+    }
+  }
+
+  private async admit(jobs: DeliveryJob[]): Promise<void> {
+    const deferred: DeliveryJob[] = [];
+    const requests: ClaimRequest[] = [];
+    const probes: ProbeRequest[] = [];
+    const taken = new Map<string, number>();
+    for (const job of jobs) {
+      const attempt = job.retryCount ?? 0;
+      const { endpointId } = job.data;
+      const count = (taken.get(endpointId) ?? 0) + 1;
+      taken.set(endpointId, count);
+      const room = this.lanes.room(endpointId, this.deps.config.endpointMaxInFlight);
+      if (this.lanes.isStuck(endpointId) || count > room) deferred.push(job);
+      else if (job.data.probe) {
+        probes.push({ endpointId: job.data.endpointId, jobId: job.id, attempt });
+      } else if (job.data.deliveryId) {
+        requests.push({ deliveryId: job.data.deliveryId, jobId: job.id, attempt });
+      }
+    }
+    const { admission, endpoints } = await this.claim(jobs, requests, probes);
+
+    const byJob = new Map(jobs.map((job) => [job.id, job]));
+    const claimedJobs = new Set<string>();
+    const byEndpoint = new Map<string, InFlight[]>();
+    const missing: Recording[] = [];
+    for (const delivery of admission.claimed) {
+      const job = delivery.claimJobId ? byJob.get(delivery.claimJobId) : undefined;
+      if (!job) continue;
+      claimedJobs.add(job.id);
+      const endpoint = endpoints.get(delivery.endpointId) ?? null;
+      const circuit = admission.circuits.get(delivery.endpointId) ?? null;
+      const inFlight: InFlight = { delivery, job, endpoint, circuit };
+      if (!endpoint) {
+        missing.push({ inFlight, report: missingEndpointReport(delivery) });
+        continue;
+      }
+      const group = byEndpoint.get(delivery.endpointId);
+      if (group) group.push(inFlight);
+      else byEndpoint.set(delivery.endpointId, [inFlight]);
+    }
+
+    const deferredIds = new Set(deferred.map((job) => job.id));
+    const done = jobs.filter((job) => !claimedJobs.has(job.id) && !deferredIds.has(job.id));
+    await Promise.all([this.finishUnclaimed(done), this.defer(deferred)]);
+    for (const [endpointId, items] of byEndpoint) {
+      const cap = Math.min(
+        this.deps.config.endpointMaxInFlight,
+        items[0].endpoint?.maxConcurrency ?? Infinity,
+      );
+      this.lanes.add(endpointId, cap, items);
+    }
+    if (missing.length > 0) this.track(this.recordGroup(missing));
+  }
+
+  private async claim(
+    jobs: readonly DeliveryJob[],
+    requests: ClaimRequest[],
+    probes: ProbeRequest[],
+  ): Promise<{ admission: Admission; endpoints: Map<string, Endpoint> }> {
+    const { deps } = this;
+    const cache = deps.endpointCache;
+    const unknown = [...new Set(jobs.map((job) => job.data.endpointId))].filter(
+      (id) => !cache?.has(id),
+    );
+    // A lost connection retries the admission at once (the same job attempt may re-claim its
+    // own claims) rather than failing the batch into pg-boss's slower retry.
+    const [admission, loaded] = await Promise.all([
+      withDbRetry(() =>
+        admitBatch(deps.db, deps.queue, requests, probes, {
+          breakerEnabled: deps.config.circuitBreakerThreshold > 0,
+        }),
+      ),
+      unknown.length > 0
+        ? withDbRetry(() => getEndpointsByIds(deps.db, deps.box, unknown))
+        : new Map<string, Endpoint>(),
+    ]);
+    if (admission.claimed.length === 0) return { admission, endpoints: new Map() };
+    const endpointIds = [...new Set(admission.claimed.map((d) => d.endpointId))];
+    const endpoints = await endpointsAsClaimed(deps, endpointIds, loaded, admission);
+    return { admission, endpoints };
+  }
+
+  /** Jobs whose delivery was not claimed (held, superseded, already done): they are done. */
+  private async finishUnclaimed(jobs: readonly DeliveryJob[]): Promise<void> {
+    if (jobs.length === 0) return;
+    this.heartbeat.release(jobs);
+    await this.deps.queue
+      .completeJobs(jobs)
+      .catch((error) => this.logger.error({ err: error }, 'completing jobs failed'));
+  }
+
+  /**
+   * Jobs for a stuck lane: their deliveries stay pending, get a new job for when a slot should
+   * be free, and are remembered to be queued sooner if the lane frees up before that.
+   */
+  private async defer(jobs: readonly DeliveryJob[]): Promise<void> {
+    if (jobs.length === 0) return;
+    const { deps } = this;
+    const requests = jobs.map((job) => ({
+      ...job.data,
+      startAfter: new Date(
+        Date.now() + this.lanes.deferralMs(job.data.endpointId) * (1 + Math.random() / 5),
+      ),
+    }));
+    try {
+      await withDbRetry(() =>
+        deps.db.transaction(async (tx) => {
+          await deps.queue.enqueueDeliveries(tx, requests);
+          await deps.queue.completeJobs(jobs, tx);
+        }),
+      );
+      for (const job of jobs) {
+        if (job.data.deliveryId) this.lanes.remember(job.data.endpointId, [job.data.deliveryId]);
+      }
+    } finally {
+      this.heartbeat.release(jobs);
+    }
+  }
+
+  /** A stuck lane freed up: its remembered deliveries get a job now (a second job is harmless). */
+  private async wakeDeferred(endpointId: string, deliveryIds: string[]): Promise<void> {
+    const { deps } = this;
+    await withDbRetry(() =>
+      deps.db.transaction((tx) =>
+        deps.queue.enqueueDeliveries(
+          tx,
+          deliveryIds.map((deliveryId) => ({ deliveryId, endpointId })),
+        ),
+      ),
+    ).catch((error) =>
+      this.logger.warn({ err: error, endpointId }, 'queueing deferred deliveries failed'),
+    );
+  }
+
+  /** Sends one lane group, frees its slots when the answers are in, then records it. */
+  private async send(endpointId: string, items: InFlight[], done: () => void): Promise<void> {
+    let reports: AttemptReport[];
+    try {
+      reports = await this.dispatchByVersion(items);
+    } finally {
+      this.recording += items.length;
+      done();
+    }
+    try {
+      await this.recordGroup(
+        items.map((inFlight, index) => ({ inFlight, report: reports[index] })),
+      );
+    } finally {
+      this.recording -= items.length;
+      this.notify();
+    }
+    if (items[0].endpoint?.maxConcurrency) {
+      await wakeWaiting(this.deps.db, this.deps.queue, endpointId, items.length).catch((error) =>
+        this.logger.warn({ err: error, endpointId }, 'queueing waiting deliveries failed'),
+      );
+    }
+  }
+
+  /**
+   * A lane may hold deliveries claimed under two versions of its endpoint (edited in between):
+   * each is sent with the version its claim read.
+   */
+  private async dispatchByVersion(items: readonly InFlight[]): Promise<AttemptReport[]> {
+    const byEndpoint = new Map<Endpoint, number[]>();
+    items.forEach((item, index) => {
+      if (!item.endpoint) return;
+      const indexes = byEndpoint.get(item.endpoint);
+      if (indexes) indexes.push(index);
+      else byEndpoint.set(item.endpoint, [index]);
+    });
+    const reports = new Array<AttemptReport>(items.length);
+    await Promise.all(
+      [...byEndpoint].map(async ([endpoint, indexes]) => {
+        const group = await dispatchGroup(
+          this.deps,
+          endpoint,
+          indexes.map((index) => items[index].delivery),
+        );
+        indexes.forEach((index, position) => (reports[index] = group[position]));
+      }),
+    );
+    return reports;
+  }
+
+  /** Records a group (with whatever else is being recorded), then counts it on its circuit. */
+  private async recordGroup(group: Recording[]): Promise<void> {
+    let recorded: RecordedAttempt[];
+    try {
+      recorded = await this.recorder.submit(group);
+    } catch (error) {
+      // The attempts are not recorded: pg-boss retries the jobs, and the retry sends again.
+      const jobs = group.map((item) => item.inFlight.job);
+      this.heartbeat.release(jobs);
+      this.logger.error({ err: error, deliveries: group.length }, 'recording attempts failed');
+      await this.deps.queue
+        .failJobs(jobs, error)
+        .catch((failure) => this.logger.error({ err: failure }, 'failing jobs failed'));
+      return;
+    }
+    const first = group[0].inFlight;
+    if (!first.endpoint) return;
+    await countOnCircuit(
+      this.deps,
+      first.circuit,
+      first.delivery.endpointId,
+      group.map((item) => item.inFlight.delivery),
+      recorded.map((entry) => entry.report),
+    );
+  }
+
+  /** One group commit: every item's attempt, retry, hand-off and job deletion in one transaction. */
+  private async record(items: Recording[]): Promise<RecordedAttempt[]> {
+    const jobs = items.map((item) => item.inFlight.job);
+    const recorded = await recordAttempts(
+      this.deps.db,
+      this.deps.queue,
+      items.map((item) => ({ delivery: item.inFlight.delivery, report: item.report })),
+      {
+        retryScheduleMs: this.deps.config.retryScheduleMs,
+        logger: this.logger,
+        inTransaction: (tx) => this.deps.queue.completeJobs(jobs, tx),
+      },
+    );
+    this.heartbeat.release(jobs);
+    return recorded;
+  }
+
+  private track(work: Promise<void>): void {
+    const tracked = work
+      .catch((error) => this.logger.error({ err: error }, 'delivery group failed'))
+      .finally(() => this.busy.delete(tracked));
+    this.busy.add(tracked);
+  }
+
+  private notify(): void {
+    for (const listener of this.listeners) listener();
+  }
+}
