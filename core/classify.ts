@@ -6,8 +6,16 @@ import { STATUS_CODES } from 'node:http';
 import type { DeliveryOutcome } from './types.js';
 
 /**
- * Why an attempt failed, coarsely: the circuit breaker counts these per endpoint. `blocked`: the
- * host's address was refused by the sender's SSRF guard (spec R9), no connection was made.
+ * Why an attempt failed, coarsely. The runner's circuit breaker pauses an endpoint after a run of
+ * failures of the endpoint itself, so a cause says whose failure it is:
+ * - `rejected`: the receiver refused this one lead's payload (400, 409, 413, 422; HubSpot's
+ *   INVALID_EMAIL and other answers about a field's value come as a 400). The endpoint works and
+ *   other leads may pass, so this never counts towards the circuit.
+ * - every other cause is the endpoint's, shared by every lead sent to it: dns, connect, tls,
+ *   timeout, network; `http_3xx` (the URL is wrong); `http_4xx` (credentials, URL, method or
+ *   content type refused, or the receiver is overloaded: 408, 425, 429); `http_5xx`.
+ * - `blocked`: the host's address was refused by the sender's SSRF guard (spec R9), no connection
+ *   was made.
  */
 export type FailureCause =
   | 'dns'
@@ -18,7 +26,8 @@ export type FailureCause =
   | 'http_4xx'
   | 'http_5xx'
   | 'network'
-  | 'blocked';
+  | 'blocked'
+  | 'rejected';
 
 /**
  * The `code` of the error a guarded DNS lookup or agent fails a connection with when the target
@@ -40,6 +49,16 @@ export type ResponseHeaders = Record<string, string | string[] | number | undefi
 export const MAX_RETRY_AFTER_MS = 24 * 60 * 60 * 1000;
 
 const RETRYABLE_4XX: ReadonlySet<number> = new Set([408, 425, 429]);
+
+/**
+ * The 4xx answers that are about the payload of this one lead: malformed or refused content (400,
+ * 422), a duplicate of something the receiver already has (409), too large (413). Every other 4xx
+ * is read as the endpoint's: those that name it (401, 403 credentials; 404, 410 the URL; 405, 415
+ * what it accepts) and those we cannot place. Misplacing a payload rejection as the endpoint's
+ * holds the good leads back for a while (nothing is lost), while misplacing an endpoint failure
+ * as a lead's would fail every lead for good: so a code we cannot place goes to the endpoint.
+ */
+const PAYLOAD_REJECTED_4XX: ReadonlySet<number> = new Set([400, 409, 413, 422]);
 
 function header(headers: ResponseHeaders | undefined, name: string): string | null {
   if (!headers) return null;
@@ -128,6 +147,8 @@ export function classifyResponse(response: {
     };
   }
   if (RETRYABLE_4XX.has(statusCode) || (statusCode >= 500 && statusCode < 600)) {
+    // 408, 425 and 429 say the receiver is overloaded or not ready, whatever the lead: the
+    // endpoint's, like a 503, and pausing it is the relief they ask for.
     return {
       outcome: 'retryable',
       error: line,
@@ -143,7 +164,7 @@ export function classifyResponse(response: {
       error: types.length > 0 ? `${line}: ${types.join(', ')}` : line,
       retryAfterMs: null,
       location,
-      cause: 'http_4xx',
+      cause: PAYLOAD_REJECTED_4XX.has(statusCode) ? 'rejected' : 'http_4xx',
     };
   }
   // 1xx as a final answer, or a status outside HTTP's range: the receiver is not speaking HTTP

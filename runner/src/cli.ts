@@ -28,7 +28,7 @@ const ENVIRONMENT = `Environment:
                            an endpoint's maxConcurrency, when smaller, wins)
   DATABASE_SCHEMA          PostgreSQL schema of the runner's tables (default: the search_path's)
   PGBOSS_SCHEMA            PostgreSQL schema of the job queue (default pgboss)
-  CIRCUIT_BREAKER_THRESHOLD  consecutive failed attempts that pause an endpoint (default 10; 0: off)
+  CIRCUIT_BREAKER_THRESHOLD  endpoint failures in a row that pause it (not refused leads; default 10; 0: off)
   CIRCUIT_BREAKER_COOLDOWN   pause before the first probe, doubled per failed probe (default 30s)
   RETENTION_DAYS           days finished deliveries and their attempts are kept (default 30; 0: forever)
   RETENTION_BATCH_SIZE     deliveries deleted per statement by retention (default 5000)

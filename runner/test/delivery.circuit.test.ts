@@ -3,7 +3,13 @@
  * in the API); while paused nothing is sent and nothing is dropped; a failed probe re-opens with a
  * doubled cool-down; a successful one closes the circuit and sends what was held.
  */
-import { nextCircuit, type BreakerSettings } from '../src/worker/circuitBreaker';
+import { classifyNetworkError, classifyResponse, type Classification } from '../../core/classify';
+import {
+  circuitUnchanged,
+  nextCircuit,
+  type BreakerSettings,
+  type CircuitOutcome,
+} from '../src/worker/circuitBreaker';
 import { closedFlow } from '../src/store/flow';
 import { startReceiver, type Receiver } from '../../test/helpers/receiver';
 import { createTestDb, type TestDb } from './helpers/db';
@@ -160,5 +166,129 @@ describe('nextCircuit', () => {
     expect(nextCircuit(half, [ok('p', 1)], settings, now)).toMatchObject({ closed: true });
     const open = { ...closedFlow('ep'), circuitState: 'open' as const };
     expect(nextCircuit(open, [ok('x', 1)], { ...settings, threshold: 0 }, now).closed).toBe(true);
+  });
+});
+
+/**
+ * What counts towards the circuit: failures of the endpoint itself, never one lead's rejected
+ * payload. The outcomes are built from core's classification of real answers, as the worker does.
+ */
+describe("nextCircuit: the endpoint's failures count, a lead's rejected payload does not", () => {
+  const settings: BreakerSettings = { threshold: 3, cooldownMs: 1000 };
+  const now = new Date('2026-01-01T00:00:00Z');
+  const hubSpotInvalidEmail = JSON.stringify({
+    status: 'error',
+    message: 'The request is not valid',
+    errors: [{ message: "Error in 'fields.email'.", errorType: 'INVALID_EMAIL' }],
+  });
+  const outcome = (classified: Classification, id: string, endedAt: number): CircuitOutcome => ({
+    deliveryId: id,
+    success: classified.outcome === 'success',
+    cause: classified.cause,
+    error: classified.error,
+    endedAt,
+  });
+  const answer = (statusCode: number, body?: string) => (id: string, endedAt: number) =>
+    outcome(classifyResponse({ statusCode, headers: {}, body }), id, endedAt);
+  const timeout = (id: string, endedAt: number) =>
+    outcome(
+      classifyNetworkError(Object.assign(new Error('t'), { code: 'ETIMEDOUT' }), 1000),
+      id,
+      endedAt,
+    );
+  const refused = (id: string, endedAt: number) =>
+    outcome(
+      classifyNetworkError(Object.assign(new Error('r'), { code: 'ECONNREFUSED' }), 1000),
+      id,
+      endedAt,
+    );
+  const times = (n: number, make: (id: string, endedAt: number) => CircuitOutcome) =>
+    Array.from({ length: n }, (_, i) => make(`d${i}`, i + 1));
+
+  test.each([
+    ['400', answer(400)],
+    ['422', answer(422, '{"error":"email is not valid"}')],
+    ['HubSpot 400 INVALID_EMAIL', answer(400, hubSpotInvalidEmail)],
+    ['409', answer(409)],
+    ['413', answer(413)],
+  ])('%s for more leads than the threshold: the circuit stays closed', (_name, make) => {
+    const change = nextCircuit(closedFlow('ep'), times(10, make), settings, now);
+    expect(change.opened).toBe(false);
+    expect(change.flow).toMatchObject({
+      circuitState: 'closed',
+      consecutiveFailures: 0,
+      lastCause: null,
+    });
+    expect(circuitUnchanged(closedFlow('ep'), times(10, make))).toBe(true);
+  });
+
+  test.each([
+    ['401', answer(401), 'http_4xx', 'HTTP 401 Unauthorized'],
+    ['403', answer(403), 'http_4xx', 'HTTP 403 Forbidden'],
+    ['404', answer(404), 'http_4xx', 'HTTP 404 Not Found'],
+    ['405', answer(405), 'http_4xx', 'HTTP 405 Method Not Allowed'],
+    ['410', answer(410), 'http_4xx', 'HTTP 410 Gone'],
+    ['415', answer(415), 'http_4xx', 'HTTP 415 Unsupported Media Type'],
+    ['408', answer(408), 'http_4xx', 'HTTP 408 Request Timeout'],
+    ['429', answer(429), 'http_4xx', 'HTTP 429 Too Many Requests'],
+    ['500', answer(500), 'http_5xx', 'HTTP 500 Internal Server Error'],
+    ['301', answer(301), 'http_3xx', 'HTTP 301 Moved Permanently (redirect not followed)'],
+    ['a timeout', timeout, 'timeout', 'timeout after 1000 ms'],
+    ['a refused connection', refused, 'connect', 'connection refused'],
+  ])('%s three times in a row opens the circuit', (_name, make, cause, error) => {
+    const change = nextCircuit(closedFlow('ep'), times(3, make), settings, now);
+    expect(change.opened).toBe(true);
+    expect(change.flow).toMatchObject({
+      circuitState: 'open',
+      consecutiveFailures: 3,
+      lastCause: cause,
+      lastError: error,
+    });
+  });
+
+  test('a rejected payload between failures of the endpoint resets the count, as a success does', () => {
+    const change = nextCircuit(
+      closedFlow('ep'),
+      [
+        answer(500)('a', 1),
+        timeout('b', 2),
+        answer(422)('c', 3),
+        answer(401)('d', 4),
+        answer(404)('e', 5),
+      ],
+      settings,
+      now,
+    );
+    expect(change.opened).toBe(false);
+    expect(change.flow).toMatchObject({
+      circuitState: 'closed',
+      consecutiveFailures: 2,
+      lastCause: 'http_4xx',
+      lastError: 'HTTP 404 Not Found',
+    });
+  });
+
+  test('bad leads among good ones never add up: ten rejections, then endpoint failures count from zero', () => {
+    const outcomes = [
+      ...times(10, answer(400, hubSpotInvalidEmail)),
+      answer(500)('x', 11),
+      answer(500)('y', 12),
+    ];
+    const change = nextCircuit(closedFlow('ep'), outcomes, settings, now);
+    expect(change.flow).toMatchObject({ circuitState: 'closed', consecutiveFailures: 2 });
+  });
+
+  test('a half-open probe whose payload is rejected closes the circuit: the endpoint answered', () => {
+    const half = {
+      ...closedFlow('ep'),
+      circuitState: 'half_open' as const,
+      consecutiveFailures: 3,
+      probeDeliveryId: 'p',
+    };
+    const change = nextCircuit(half, [answer(422)('p', 1)], settings, now);
+    expect(change).toMatchObject({ closed: true, opened: false });
+    expect(change.flow).toMatchObject({ circuitState: 'closed', consecutiveFailures: 0 });
+    // A probe answered 401 is the endpoint's failure: open again.
+    expect(nextCircuit(half, [answer(401)('p', 1)], settings, now).flow.circuitState).toBe('open');
   });
 });

@@ -23,12 +23,12 @@ describe('R5 classifyResponse status table', () => {
     [502, 'retryable', 'HTTP 502 Bad Gateway', 'http_5xx'],
     [503, 'retryable', 'HTTP 503 Service Unavailable', 'http_5xx'],
     [599, 'retryable', 'HTTP 599', 'http_5xx'],
-    [400, 'permanent', 'HTTP 400 Bad Request', 'http_4xx'],
+    [400, 'permanent', 'HTTP 400 Bad Request', 'rejected'],
     [401, 'permanent', 'HTTP 401 Unauthorized', 'http_4xx'],
     [403, 'permanent', 'HTTP 403 Forbidden', 'http_4xx'],
     [404, 'permanent', 'HTTP 404 Not Found', 'http_4xx'],
     [410, 'permanent', 'HTTP 410 Gone', 'http_4xx'],
-    [422, 'permanent', 'HTTP 422 Unprocessable Entity', 'http_4xx'],
+    [422, 'permanent', 'HTTP 422 Unprocessable Entity', 'rejected'],
     [304, 'permanent', 'HTTP 304 Not Modified (redirect not followed)', 'http_3xx'],
   ])('%i → %s, %p', (statusCode, outcome, error, cause) => {
     expect(classifyResponse({ statusCode, headers: {} })).toEqual({
@@ -63,6 +63,85 @@ describe('R5 classifyResponse status table', () => {
 
   test('an unexpected status is permanent', () => {
     expect(classifyResponse({ statusCode: 199, headers: {} }).outcome).toBe('permanent');
+  });
+});
+
+/**
+ * The cause tells the circuit breaker whose fault an answer is: `rejected` is a refusal of this one
+ * lead's payload (the endpoint works; other leads may pass), every other cause a failure of the
+ * endpoint itself (unreachable, overloaded, wrong URL or credentials) that other leads share.
+ */
+describe("R5 cause per status: the lead's payload or the endpoint", () => {
+  test.each([
+    // The payload of this lead: malformed, a duplicate, too large, or a field's value refused.
+    [400, 'rejected'],
+    [409, 'rejected'],
+    [413, 'rejected'],
+    [422, 'rejected'],
+    // The endpoint: wrong credentials, URL, method or content type; overloaded; broken.
+    [401, 'http_4xx'],
+    [402, 'http_4xx'],
+    [403, 'http_4xx'],
+    [404, 'http_4xx'],
+    [405, 'http_4xx'],
+    [406, 'http_4xx'],
+    [408, 'http_4xx'],
+    [410, 'http_4xx'],
+    [411, 'http_4xx'],
+    [414, 'http_4xx'],
+    [415, 'http_4xx'],
+    [425, 'http_4xx'],
+    [426, 'http_4xx'],
+    [429, 'http_4xx'],
+    [431, 'http_4xx'],
+    [451, 'http_4xx'],
+    [499, 'http_4xx'],
+    [500, 'http_5xx'],
+    [503, 'http_5xx'],
+    [301, 'http_3xx'],
+    [308, 'http_3xx'],
+  ])('%i → %s', (statusCode, cause) => {
+    expect(classifyResponse({ statusCode, headers: {} }).cause).toBe(cause);
+  });
+
+  test('which statuses are retried is unchanged by the cause', () => {
+    for (const statusCode of [400, 409, 413, 422]) {
+      expect(classifyResponse({ statusCode, headers: {} }).outcome).toBe('permanent');
+    }
+  });
+
+  test("HubSpot's 400s about a field's value are the lead's; its 401, 403, 404 the endpoint's", () => {
+    const hubSpot = (errorType: string) =>
+      JSON.stringify({
+        status: 'error',
+        message: 'The request is not valid',
+        errors: [{ message: `Error in 'fields.email'.`, errorType }],
+      });
+    for (const errorType of [
+      'INVALID_EMAIL',
+      'BLOCKED_EMAIL',
+      'REQUIRED_FIELD',
+      'INVALID_NUMBER',
+    ]) {
+      expect(classifyResponse({ statusCode: 400, headers: {}, body: hubSpot(errorType) })).toEqual(
+        expect.objectContaining({ outcome: 'permanent', cause: 'rejected' }),
+      );
+    }
+    // A form or portal that does not exist, or credentials refused, fail every lead alike,
+    // whatever the body says: the status decides.
+    expect(
+      classifyResponse({ statusCode: 404, headers: {}, body: '{"status":"error"}' }).cause,
+    ).toBe('http_4xx');
+    expect(
+      classifyResponse({
+        statusCode: 403,
+        headers: {},
+        body: hubSpot('FORM_HAS_RECAPTCHA_ENABLED'),
+      }).cause,
+    ).toBe('http_4xx');
+    expect(
+      classifyResponse({ statusCode: 401, headers: {}, body: hubSpot('INVALID_EMAIL') }),
+    ).toEqual(expect.objectContaining({ cause: 'http_4xx' }));
   });
 });
 
@@ -122,7 +201,7 @@ describe('R5 HubSpot 400 bodies', () => {
       error: 'HTTP 400 Bad Request: INVALID_EMAIL, REQUIRED_FIELD',
       retryAfterMs: null,
       location: null,
-      cause: 'http_4xx',
+      cause: 'rejected',
     });
   });
 

@@ -156,7 +156,7 @@ describe('R5 answers', () => {
       statusCode: 422,
       error: 'HTTP 422 Unprocessable Entity',
       responseExcerpt: '{"error":"bad email"}',
-      cause: 'http_4xx',
+      cause: 'rejected',
     });
   });
 

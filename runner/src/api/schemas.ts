@@ -197,7 +197,11 @@ export const EndpointView = z.object({
       cause: z
         .string()
         .nullable()
-        .describe('Of the last counted failure: dns, connect, tls, timeout, http_4xx, http_5xx, …'),
+        .describe(
+          'Of the last counted failure of the endpoint: dns, connect, tls, timeout, network, ' +
+            'http_3xx, http_4xx (e.g. 401, 404, 429), http_5xx. A lead whose payload is ' +
+            'refused (400, 409, 413, 422) fails alone and is not counted',
+        ),
       lastError: z.string().nullable(),
       openedAt: Timestamp.nullable(),
       consecutiveFailures: z.number().int(),

@@ -1,6 +1,7 @@
 /**
- * The circuit breaker per endpoint. After `threshold` consecutive failed attempts (of the causes
- * core's classify names: dns, connect, tls, timeout, http_3xx/4xx/5xx, network) the circuit opens:
+ * The circuit breaker per endpoint. After `threshold` consecutive failed attempts of the endpoint
+ * itself (the causes core's classify gives them: dns, connect, tls, timeout, http_3xx/4xx/5xx,
+ * network) the circuit opens:
  * nothing of the endpoint is claimed and nothing is dropped (its deliveries stay pending and no
  * attempt is counted). At `nextProbeAt` a probe job lets one delivery through (half-open). Its
  * success closes the circuit and queues every waiting lead again; its failure re-opens it with
@@ -9,8 +10,16 @@
  * Counting happens once per dispatched group (not per delivery), on the endpoint's flow row, in
  * the order the attempts ended. Attempts already in flight when the circuit opened do not count.
  * Workflow errors (our side) and Send tests never count.
+ *
+ * A lead whose payload the receiver refused (cause `rejected`: a 400 or 422 about its data) fails
+ * alone and counts as the endpoint answering, like a success: it resets the count, and a probe so
+ * answered closes the circuit. The breaker is there to find an endpoint that is down or set up
+ * wrong, and one that reads a lead well enough to refuse its email address is neither; holding
+ * back the seller's good leads behind their bad ones would help nobody.
  */
 import type { Logger } from 'pino';
+
+import type { FailureCause } from '../../../core/classify.js';
 
 import { withDbRetry } from '../db/retry.js';
 import type { Db } from '../db/types.js';
@@ -29,10 +38,13 @@ export const BREAKER_CAUSES: ReadonlySet<string> = new Set([
   'network',
 ]);
 
+/** core's cause for a refusal of one lead's payload: the endpoint answered (see above). */
+const PAYLOAD_REJECTED: FailureCause = 'rejected';
+
 export const MAX_COOLDOWN_MS = 60 * 60 * 1000;
 
 export interface BreakerSettings {
-  /** 0: the breaker is off (circuits close on the next success and never open). */
+  /** 0: the breaker is off (circuits close on the next answered attempt and never open). */
   threshold: number;
   cooldownMs: number;
 }
@@ -50,6 +62,11 @@ export interface CircuitChange {
   flow: EndpointFlow;
   opened: boolean;
   closed: boolean;
+}
+
+/** The endpoint took the attempt and answered it: a success, or a refusal of that lead alone. */
+function answered(outcome: Pick<CircuitOutcome, 'success' | 'cause'>): boolean {
+  return outcome.success || outcome.cause === PAYLOAD_REJECTED;
 }
 
 export function cooldownMs(baseMs: number, reopenCount: number): number {
@@ -87,11 +104,11 @@ export function nextCircuit(
   for (const outcome of [...outcomes].sort((a, b) => a.endedAt - b.endedAt)) {
     const counted = !outcome.success && outcome.cause !== null && BREAKER_CAUSES.has(outcome.cause);
     if (settings.threshold === 0) {
-      if (outcome.success && flow.circuitState !== 'closed') close(flow);
+      if (answered(outcome) && flow.circuitState !== 'closed') close(flow);
       continue;
     }
     if (flow.circuitState === 'closed') {
-      if (outcome.success) {
+      if (answered(outcome)) {
         flow.consecutiveFailures = 0;
         flow.lastCause = null;
         flow.lastError = null;
@@ -106,7 +123,7 @@ export function nextCircuit(
         }
       }
     } else if (flow.circuitState === 'half_open' && outcome.deliveryId === flow.probeDeliveryId) {
-      if (outcome.success) {
+      if (answered(outcome)) {
         close(flow);
       } else {
         // Any failure of the probe re-opens, a workflow error too: the probe must resolve.
@@ -125,13 +142,13 @@ export function nextCircuit(
   return { flow, opened, closed: !wasClosed && flow.circuitState === 'closed' };
 }
 
-/** Nothing to write: all succeeded on a circuit known closed without failures. */
+/** Nothing to write: all were answered on a circuit known closed without failures. */
 export function circuitUnchanged(
   known: Pick<EndpointFlow, 'circuitState' | 'consecutiveFailures'> | null,
   outcomes: readonly CircuitOutcome[],
 ): boolean {
   const knownClean = !known || (known.circuitState === 'closed' && known.consecutiveFailures === 0);
-  return knownClean && outcomes.every((o) => o.success);
+  return knownClean && outcomes.every(answered);
 }
 
 /**
