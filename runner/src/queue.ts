@@ -123,9 +123,9 @@ export interface CreateQueueOptions {
  *   `expireInSeconds`. The heartbeat runs on its own timer, not per HTTP request, so a slow
  *   receiver (30 s timeout) never lets a live worker's jobs lapse.
  * - `expireInSeconds: 300`: the hard bound on one job's time in a worker. A claimed delivery
- *   waits for a slot of its endpoint's lane for at most a few rounds of requests (the lane takes
- *   no more, and defers the rest), each round ending by the endpoint's timeout (30 s at most);
- *   held deliveries (rate limit, concurrency, circuit, order) are re-queued, never waited for.
+ *   waits for a slot of its endpoint's lane for at most one round of requests, each ending by the
+ *   endpoint's timeout (30 s at most), and a stuck lane's unclaimed backlog is deferred; held
+ *   deliveries (rate limit, concurrency, circuit, order) are re-queued, never waited for.
  * - `retryDelay: 1` with backoff (capped at 5 min) and `retryLimit: 20`: jobs whose claim or
  *   record failed on a database error are retried at once, then ever more slowly for about an hour.
  */

@@ -102,18 +102,15 @@ test('deferred deliveries are remembered (up to a bound) and queued when the lan
   expect(woken[1]).toEqual({ endpointId: 'ep_slow', ids: ['d3'] });
 });
 
-test('a deep lane (rounds of work waiting, not stuck) pauses fetching; a stuck one does not', () => {
-  const { subject, started, advance } = lanes();
-  subject.add('ep_a', 2, ['a1', 'a2', 'a3', 'a4', 'a5']);
-  expect(subject.hasDeepLane()).toBe(false);
-  subject.add('ep_a', 2, ['a6']);
-  expect(subject.queued).toBe(4);
-  expect(subject.hasDeepLane()).toBe(true);
-  advance(1000);
-  // Stuck now: its backlog is deferred rather than waited for.
-  expect(subject.hasDeepLane()).toBe(false);
+test('a lane takes its slots and queueRounds rounds of them; one not seen yet, the given cap', () => {
+  const { subject, started } = lanes();
+  expect(subject.room('ep_new', 3)).toBe(9);
+  subject.add('ep_a', 2, ['a1', 'a2', 'a3', 'a4']);
+  expect(subject.room('ep_a', 100)).toBe(2);
+  subject.add('ep_a', 2, ['a5', 'a6']);
+  expect(subject.room('ep_a', 100)).toBe(0);
   started[0].done();
-  expect(subject.hasDeepLane()).toBe(false);
+  expect(subject.room('ep_a', 100)).toBe(2);
 });
 
 test('idle() resolves once nothing is queued or open, and every change is told', async () => {

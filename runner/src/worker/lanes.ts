@@ -11,8 +11,8 @@
  *   again for later), so a backlog behind a hanging receiver stays in the queue instead of in
  *   this process, where it would wait for slots while other endpoints' jobs wait behind it.
  *   Deferred deliveries are remembered (up to a bound) and queued at once when the lane frees up.
- * - A lane that is not stuck but has `queueRounds` full rounds waiting is *deep*: the worker is
- *   sending as fast as that receiver answers, so the fetcher pauses rather than claim more.
+ * - A lane takes its slots and `queueRounds` rounds of them (`room`): the pipeline claims no more
+ *   for it, so a claimed delivery waits a bounded time for its slot.
  *
  * Pure bookkeeping: the caller starts groups (`startGroup`) and says when their answers are in.
  */
@@ -111,16 +111,6 @@ export class EndpointLanes<T> {
     const slots = lane ? lane.cap : Math.max(1, cap);
     const held = lane ? lane.queued.length + lane.openCount : 0;
     return slots * (this.settings.queueRounds + 1) - held;
-  }
-
-  /** Some lane is sending as fast as its receiver answers, with rounds of work waiting. */
-  hasDeepLane(): boolean {
-    for (const lane of this.lanes.values()) {
-      if (lane.queued.length >= lane.cap * this.settings.queueRounds && !this.stuck(lane)) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /** Claimed deliveries join their endpoint's lane; groups start while it has free slots. */

@@ -5,9 +5,11 @@
  * are deleted in that same transaction. Fetching, sending and recording overlap, and nothing
  * waits for another endpoint: a slow receiver holds its own lane's slots and its own records.
  *
- *   take(jobs) ─ admission ─┬─ claimed ─→ lanes ─→ dispatch (template execution) ─→ recorder
- *                           ├─ stuck or full lane ─→ deferred: queued again for later, job done
- *                           └─ held, superseded, nothing to send ─→ job done
+ *   take(jobs) ─┬─ stuck lane ─→ deferred: queued again for later, job done
+ *               └─ backlog ─→ admission, as its lane has room ─┬─ claimed ─→ lane ─→ dispatch
+ *                                                              │    (template) ─→ recorder
+ *                                                              └─ held, superseded, nothing to
+ *                                                                  send ─→ job done
  */
 import type { Logger } from 'pino';
 
@@ -40,8 +42,15 @@ import type { WorkerDeps } from './worker.js';
 /** A lane that has had all its slots taken this long is stuck: its further jobs are deferred. */
 export const STUCK_LANE_MS = 1000;
 
-/** Full rounds of claimed deliveries a lane may hold before the fetcher waits for it. */
-export const LANE_QUEUE_ROUNDS = 4;
+/**
+ * Rounds of a lane's slots it holds claimed and waiting, beyond the open ones: the next group is
+ * ready when one ends. Fetched jobs beyond that wait unclaimed in the backlog, so what a claim
+ * decides (order, circuit, limits) is decided shortly before the send.
+ */
+export const LANE_QUEUE_ROUNDS = 1;
+
+/** How often lanes with a backlog are looked at for room or for being stuck (ms). */
+export const BACKLOG_CHECK_MS = 250;
 
 /** Deferred deliveries a stuck lane remembers, to queue as soon as it frees up. */
 export const REMEMBERED_PER_LANE = 1000;
@@ -70,6 +79,15 @@ export class DeliveryPipeline {
   private readonly recorder: GroupCommit<Recording, RecordedAttempt>;
   /** Deliveries whose answers are in and whose record is not committed yet. */
   private recording = 0;
+  /** Fetched jobs not claimed yet, by endpoint: their lane has no room for them yet. */
+  private readonly backlog = new Map<string, DeliveryJob[]>();
+  private backlogCount = 0;
+  private backlogTimer: NodeJS.Timeout | null = null;
+  /** Backlog jobs being claimed, by endpoint: they count against their lane's room. */
+  private readonly claiming = new Map<string, number>();
+  private claimingCount = 0;
+  private claimRound: Promise<void> | null = null;
+  private claimAgain = false;
   /** Groups whose work (send, record, circuit) is not finished. */
   private readonly busy = new Set<Promise<void>>();
   private readonly listeners: Array<() => void> = [];
@@ -92,15 +110,18 @@ export class DeliveryPipeline {
       {
         startGroup: (endpointId, items, done) => this.track(this.send(endpointId, items, done)),
         wakeDeferred: (endpointId, ids) => this.track(this.wakeDeferred(endpointId, ids)),
-        changed: () => this.notify(),
+        changed: () => {
+          if (this.backlogCount > 0) this.track(this.claimBacklog());
+          this.notify();
+        },
       },
     );
   }
 
   /** How many more jobs the worker can take now. */
   room(): number {
-    if (this.lanes.hasDeepLane()) return 0;
-    const held = this.lanes.queued + this.lanes.open + this.recording;
+    const held =
+      this.backlogCount + this.claimingCount + this.lanes.queued + this.lanes.open + this.recording;
     return this.deps.config.workerMaxInFlight - held;
   }
 
@@ -111,8 +132,14 @@ export class DeliveryPipeline {
 
   /** Resolves once every delivery taken so far is sent and recorded. */
   async drained(): Promise<void> {
-    while (this.busy.size > 0 || this.lanes.queued > 0 || this.lanes.open > 0) {
-      await Promise.all([...this.busy]);
+    while (
+      this.busy.size > 0 ||
+      this.claimRound ||
+      this.backlogCount > 0 ||
+      this.lanes.queued > 0 ||
+      this.lanes.open > 0
+    ) {
+      await Promise.all([...this.busy, this.claimRound ?? this.claimBacklog()]);
       await this.lanes.idle();
     }
     await this.recorder.settled();
@@ -120,6 +147,8 @@ export class DeliveryPipeline {
 
   stop(): void {
     this.heartbeat.stop();
+    if (this.backlogTimer) clearInterval(this.backlogTimer);
+    this.backlogTimer = null;
   }
 
   /**
@@ -128,30 +157,115 @@ export class DeliveryPipeline {
    */
   async take(jobs: DeliveryJob[]): Promise<void> {
     this.heartbeat.hold(jobs);
+    const deferred: DeliveryJob[] = [];
+    for (const job of jobs) {
+      const { endpointId } = job.data;
+      if (this.lanes.isStuck(endpointId)) {
+        deferred.push(job);
+        continue;
+      }
+      const waiting = this.backlog.get(endpointId);
+      if (waiting) waiting.push(job);
+      else this.backlog.set(endpointId, [job]);
+      this.backlogCount += 1;
+    }
+    this.watchBacklog();
+    await Promise.all([this.defer(deferred), this.claimBacklog()]);
+  }
+
+  /**
+   * Claims, for every lane with room, the oldest of its backlog. One round at a time: a call
+   * while one runs makes it go round again (and resolves with it).
+   */
+  private claimBacklog(): Promise<void> {
+    if (this.claimRound) {
+      this.claimAgain = true;
+      return this.claimRound;
+    }
+    this.claimRound = (async () => {
+      try {
+        do {
+          this.claimAgain = false;
+          const { picked, stuck } = this.pickFromBacklog();
+          await Promise.all([
+            this.defer(stuck),
+            picked.length > 0 ? this.admitPicked(picked) : undefined,
+          ]);
+        } while (this.claimAgain);
+      } finally {
+        this.claimRound = null;
+        this.watchBacklog();
+      }
+    })();
+    return this.claimRound;
+  }
+
+  /** Backlog jobs whose lane has room (to claim), and those of stuck lanes (to defer). */
+  private pickFromBacklog(): { picked: DeliveryJob[]; stuck: DeliveryJob[] } {
+    const picked: DeliveryJob[] = [];
+    const stuck: DeliveryJob[] = [];
+    for (const [endpointId, waiting] of this.backlog) {
+      let taken: DeliveryJob[];
+      if (this.lanes.isStuck(endpointId)) {
+        taken = waiting.splice(0);
+        stuck.push(...taken);
+      } else {
+        const room = this.lanes.room(endpointId, this.deps.config.endpointMaxInFlight);
+        taken = waiting.splice(0, Math.max(0, room - (this.claiming.get(endpointId) ?? 0)));
+        if (taken.length > 0) {
+          this.claiming.set(endpointId, (this.claiming.get(endpointId) ?? 0) + taken.length);
+          this.claimingCount += taken.length;
+        }
+        picked.push(...taken);
+      }
+      this.backlogCount -= taken.length;
+      if (waiting.length === 0) this.backlog.delete(endpointId);
+    }
+    return { picked, stuck };
+  }
+
+  /**
+   * While jobs wait in the backlog, their lanes are looked at a few times a second: a lane that
+   * becomes stuck with a backlog hands it back to the queue (deferred), even if nothing else
+   * happens in the worker meanwhile.
+   */
+  private watchBacklog(): void {
+    if (this.backlogCount > 0 && !this.backlogTimer) {
+      this.backlogTimer = setInterval(() => this.track(this.claimBacklog()), BACKLOG_CHECK_MS);
+      this.backlogTimer.unref();
+    } else if (this.backlogCount === 0 && this.backlogTimer) {
+      clearInterval(this.backlogTimer);
+      this.backlogTimer = null;
+    }
+  }
+
+  /** Claims picked backlog jobs; a claim that fails hands them back to pg-boss for a retry. */
+  private async admitPicked(jobs: DeliveryJob[]): Promise<void> {
     try {
       await this.admit(jobs);
     } catch (error) {
       this.heartbeat.release(jobs);
+      this.logger.error({ err: error, jobs: jobs.length }, 'claiming deliveries failed');
       await this.deps.queue
         .failJobs(jobs, error)
         .catch((failure) => this.logger.error({ err: failure }, 'failing jobs failed'));
-      throw error;
+    } finally {
+      for (const job of jobs) {
+        const { endpointId } = job.data;
+        const left = (this.claiming.get(endpointId) ?? 1) - 1;
+        if (left > 0) this.claiming.set(endpointId, left);
+        else this.claiming.delete(endpointId);
+      }
+      this.claimingCount -= jobs.length;
     }
   }
 
   private async admit(jobs: DeliveryJob[]): Promise<void> {
-    const deferred: DeliveryJob[] = [];
     const requests: ClaimRequest[] = [];
     const probes: ProbeRequest[] = [];
-    const taken = new Map<string, number>();
     for (const job of jobs) {
       const attempt = job.retryCount ?? 0;
-      const { endpointId } = job.data;
-      const count = (taken.get(endpointId) ?? 0) + 1;
-      taken.set(endpointId, count);
-      const room = this.lanes.room(endpointId, this.deps.config.endpointMaxInFlight);
-      if (this.lanes.isStuck(endpointId) || count > room) deferred.push(job);
-      else if (job.data.probe) {
+      if (job.data.probe) {
         probes.push({ endpointId: job.data.endpointId, jobId: job.id, attempt });
       } else if (job.data.deliveryId) {
         requests.push({ deliveryId: job.data.deliveryId, jobId: job.id, attempt });
@@ -179,9 +293,6 @@ export class DeliveryPipeline {
       else byEndpoint.set(delivery.endpointId, [inFlight]);
     }
 
-    const deferredIds = new Set(deferred.map((job) => job.id));
-    const done = jobs.filter((job) => !claimedJobs.has(job.id) && !deferredIds.has(job.id));
-    await Promise.all([this.finishUnclaimed(done), this.defer(deferred)]);
     for (const [endpointId, items] of byEndpoint) {
       const cap = Math.min(
         this.deps.config.endpointMaxInFlight,
@@ -190,6 +301,7 @@ export class DeliveryPipeline {
       this.lanes.add(endpointId, cap, items);
     }
     if (missing.length > 0) this.track(this.recordGroup(missing));
+    await this.finishUnclaimed(jobs.filter((job) => !claimedJobs.has(job.id)));
   }
 
   private async claim(
