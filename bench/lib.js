@@ -45,8 +45,22 @@ async function dropDatabase(name) {
   await admin.end();
 }
 
-async function startReceiver() {
-  const child = fork(path.join(__dirname, 'receiver.js'), [], {
+/** Runs `fn(url)` on a fresh database `name`, dropped afterwards. */
+async function withDatabase(name, fn) {
+  const url = await createDatabase(name);
+  try {
+    return await fn(url);
+  } finally {
+    await dropDatabase(name);
+  }
+}
+
+/**
+ * Starts a receiver process (bench/receiver.js unless `script` names another) and speaks to it over
+ * IPC: each question is a message type, answered by a message of the same type.
+ */
+async function startReceiver({ script = 'receiver.js' } = {}) {
+  const child = fork(path.join(__dirname, script), [], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const port = await new Promise((resolve) => child.once('message', (m) => resolve(m.port)));
@@ -62,8 +76,10 @@ async function startReceiver() {
     });
   return {
     url: `http://127.0.0.1:${port}/hook`,
+    base: `http://127.0.0.1:${port}`,
     port,
     pid: child.pid,
+    ask,
     count: async () => (await ask('count')).count,
     arrivals: async () => (await ask('arrivals')).arrivals,
     reset: () => ask('reset'),
@@ -112,19 +128,26 @@ function peakRssMb(pid) {
   }
 }
 
-/** Starts `lead-delivery <role>` and resolves once it logs that it is ready. */
-async function startRunner(role, databaseUrl, extraEnv = {}) {
+/** The API's ready line carries the port it bound (it listens on port 0: see startRunner). */
+const LISTENING = /listening on http:\/\/localhost:(\d+)/;
+
+/**
+ * Starts `lead-delivery <role>` from the runner root `root` (the folder holding
+ * runner/bin/lead-delivery.js; default this checkout) and resolves once it logs that it is ready.
+ * The API listens on port 0 and its port is read back from that line: a port picked at random
+ * here collided with other servers on a busy machine.
+ */
+async function startRunner(role, databaseUrl, extraEnv = {}, { root = ROOT } = {}) {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'ld-bench-'));
-  const port = role === 'worker' ? '0' : String(3900 + Math.floor(Math.random() * 90));
   const child = spawn(
     process.execPath,
-    [...RUNNER_NODE_FLAGS, path.join(ROOT, 'runner/bin/lead-delivery.js'), role],
+    [...RUNNER_NODE_FLAGS, path.join(root, 'runner/bin/lead-delivery.js'), role],
     {
-      cwd: ROOT,
+      cwd: root,
       env: {
         ...process.env,
         DATABASE_URL: databaseUrl,
-        PORT: port,
+        PORT: '0',
         PROVIDER_API_KEY: PROVIDER_KEY,
         SECRETS_KEY,
         ALLOWED_PRIVATE_TARGETS: '127.0.0.1,::1',
@@ -136,17 +159,18 @@ async function startRunner(role, databaseUrl, extraEnv = {}) {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   );
-  await new Promise((resolve, reject) => {
+  const port = await new Promise((resolve, reject) => {
     let buffered = '';
     const onData = (chunk) => {
       buffered += chunk.toString();
-      if (/listening on|running/.test(buffered)) {
+      // The whole line: a port cut at a chunk's end would read as another port.
+      if (/(listening on|running)[^\n]*\n/.test(buffered)) {
         child.stdout.off('data', onData);
         // BENCH_RUNNER_LOG=/tmp/x keeps each runner's stdout (its log, V8's --trace-gc) in /tmp/x.<role>.
         if (process.env.BENCH_RUNNER_LOG) {
           child.stdout.pipe(createWriteStream(`${process.env.BENCH_RUNNER_LOG}.${role}`));
         } else child.stdout.resume();
-        resolve();
+        resolve(Number(LISTENING.exec(buffered)?.[1] ?? 0));
       }
     };
     child.stdout.on('data', onData);
@@ -154,17 +178,33 @@ async function startRunner(role, databaseUrl, extraEnv = {}) {
       reject(new Error(`lead-delivery ${role} exited with ${code}: ${buffered}`)),
     );
   });
+  if (role !== 'worker' && !port) {
+    await stopProcess(child, 0);
+    throw new Error(`lead-delivery ${role} did not say which port it listens on`);
+  }
   return {
     child,
     baseUrl: `http://127.0.0.1:${port}`,
     peakRssMb: () => peakRssMb(child.pid),
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', resolve);
-        child.kill('SIGTERM');
-      }),
+    stop: (graceMs) => stopProcess(child, graceMs),
   };
+}
+
+/**
+ * SIGTERM, and SIGKILL once `graceMs` have passed (default: wait as long as it takes). A worker
+ * finishes its in-flight deliveries on SIGTERM, which with receivers that never answer means
+ * their whole timeout.
+ */
+function stopProcess(child, graceMs = Infinity) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const kill = Number.isFinite(graceMs) ? setTimeout(() => child.kill('SIGKILL'), graceMs) : null;
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
 }
 
 /**
@@ -233,4 +273,5 @@ module.exports = {
   startRunner,
   waitFor,
   wallMs,
+  withDatabase,
 };

@@ -379,6 +379,7 @@ async function engineVersusCore({ items = 2000, rounds = 5 }) {
 }
 
 module.exports = {
+  LEAD,
   anyOpen,
   deliveryThroughput,
   engineVersusCore,
