@@ -72,8 +72,15 @@ async function countSucceeded(databaseUrl) {
  * Delivery throughput: the API takes every lead first (jobs queue up), then one worker process
  * starts and the clock runs from its first sent request to the last recorded attempt.
  */
-async function deliveryThroughput({ databaseUrl, receiver, leads, endpoints, prefillRows = 0 }) {
-  const apiRunner = await lib.startRunner('api', databaseUrl);
+async function deliveryThroughput({
+  databaseUrl,
+  receiver,
+  leads,
+  endpoints,
+  prefillRows = 0,
+  root = lib.ROOT,
+}) {
+  const apiRunner = await lib.startRunner('api', databaseUrl, {}, { root });
   const client = lib.api(apiRunner.baseUrl);
   const { order, seller, endpoints: created } = await setUpSeller(client, endpoints, receiver.url);
   let fill = { maintenanceMs: null };
@@ -88,7 +95,7 @@ async function deliveryThroughput({ databaseUrl, receiver, leads, endpoints, pre
   await apiRunner.stop();
   const expected = leads * endpoints;
   await receiver.reset();
-  const worker = await lib.startRunner('worker', databaseUrl);
+  const worker = await lib.startRunner('worker', databaseUrl, {}, { root });
   const started = performance.now();
   // Done when nothing is left open: the status index answers that in a few rows, where counting the
   // succeeded ones would scan the prefilled million on every poll (and slow the worker it measures).
@@ -155,9 +162,16 @@ async function rawUndiciLoop({ receiver, count, concurrency }) {
  * sent at the same rate but kept out of the percentiles (a steady state, not a start); the
  * first second of them is reported on its own (`start`), so what a start costs stays visible.
  */
-async function steadyLatency({ databaseUrl, receiver, perSecond, seconds, rampSeconds = 0 }) {
-  const runner = await lib.startRunner('api', databaseUrl);
-  const worker = await lib.startRunner('worker', databaseUrl);
+async function steadyLatency({
+  databaseUrl,
+  receiver,
+  perSecond,
+  seconds,
+  rampSeconds = 0,
+  root = lib.ROOT,
+}) {
+  const runner = await lib.startRunner('api', databaseUrl, {}, { root });
+  const worker = await lib.startRunner('worker', databaseUrl, {}, { root });
   const client = lib.api(runner.baseUrl);
   const { order } = await setUpSeller(client, 1, receiver.url);
   await receiver.reset();
