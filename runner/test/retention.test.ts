@@ -23,7 +23,7 @@ import {
 } from '../src/maintenance/retention.js';
 import { createQueue, FINISHED_JOB_RETENTION_SECONDS, QUEUE } from '../src/queue.js';
 import { startRuntime } from '../src/runtime.js';
-import { supersedeStale } from '../src/store/ordering.js';
+import { supersede } from '../src/store/deliveryState/index.js';
 import { PROVIDER_KEY, SECRETS_KEY_HEX } from './helpers/app.js';
 import { createTestDb, testServerUrl, uniqueSchemaName, type TestDb } from './helpers/db.js';
 
@@ -236,7 +236,7 @@ describe('purgeExpired', () => {
 
     // What U2 is kept for: U1 resent (pending) is superseded by it instead of sending stale data.
     await t.db.query(`UPDATE deliveries SET status = 'pending' WHERE id = $1`, [u1]);
-    const superseded = await supersedeStale(t.db, [{ endpointId, leadId }]);
+    const superseded = await supersede(t.db, [{ endpointId, leadId }]);
     expect(superseded).toEqual([expect.objectContaining({ id: u1, supersededBy: u2 })]);
 
     // Once U1 has aged out as well (superseded, finished long ago), both go.

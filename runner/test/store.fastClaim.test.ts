@@ -6,7 +6,7 @@
  *   plans it once per connection, where its array parameters got a custom plan at every
  *   execution (~0.3-0.5 ms of planning each).
  */
-import { admissionSql } from '../src/store/admission.js';
+import { claimSql } from '../src/store/deliveryState/claim.js';
 import type { Db } from '../src/db/types.js';
 import type { DeliveryQueue } from '../src/queue.js';
 import { createTestDb, createTestQueue, type TestDb } from './helpers/db.js';
@@ -44,7 +44,7 @@ test('the fast claim sets asynchronous commit for its own transaction only', asy
     `INSERT INTO deliveries (id, seller_id, endpoint_id, lead_id, message_type, lead_snapshot)
      VALUES ('msg_a', 'sel_a', 'ep_a', 'lead_a', 'new_lead', '{}')`,
   );
-  const { text, values } = admissionSql.fastClaim(
+  const { text, values } = claimSql.fastClaim(
     [{ deliveryId: 'msg_a', jobId: 'job_a', attempt: 0 }],
     true,
   );
@@ -84,7 +84,7 @@ test('a fast claim of one delivery is planned once; of several, it claims them a
     t.db.transaction(async (tx) => {
       let text = '';
       for (let i = 1; i <= 10; i++) {
-        const sql = admissionSql.fastClaim(
+        const sql = claimSql.fastClaim(
           [{ deliveryId: `msg_p${i}`, jobId: 'job', attempt: 0 }],
           true,
         );
@@ -96,7 +96,7 @@ test('a fast claim of one delivery is planned once; of several, it claims them a
       expect(single.generic).toBeGreaterThan(0);
       expect(single.custom).toBeLessThan(10);
 
-      const several = admissionSql.fastClaim(
+      const several = claimSql.fastClaim(
         [11, 12, 13].map((i) => ({ deliveryId: `msg_p${i}`, jobId: 'job', attempt: 0 })),
         true,
       );

@@ -9,10 +9,8 @@ import { isValidTimeZone, normalizeMeetingTime, withMeetingFields } from '../../
 import type { LeadRecord, MessageType } from '../../../core/types.js';
 import type { Db } from '../db/types.js';
 import { newId } from '../ids.js';
-import type { DeliveryQueue } from '../queue.js';
-import { insertDeliveries } from '../store/deliveries.js';
+import { createDeliveries, createNewLead, type JobQueue } from '../store/deliveryState/index.js';
 import { eligibleEndpoints } from '../store/endpoints.js';
-import { insertNewLead } from '../store/intake.js';
 import {
   forgetLeadOrder,
   getLeadOrderCached,
@@ -29,7 +27,7 @@ export interface LeadEventResult {
 
 export interface IntakeDeps {
   db: Db;
-  queue: Pick<DeliveryQueue, 'enqueueDeliveries'>;
+  queue: JobQueue;
 }
 
 const FOREIGN_KEY_VIOLATION = '23503';
@@ -124,8 +122,11 @@ async function fanOut(
     messageType: event.messageType,
     meetingFields: MEETING_FIELD_KEYS,
   });
-  const deliveries = await insertDeliveries(
+  // Disabled endpoints get their deliveries and jobs too: the claim holds those (pending) and
+  // enabling the endpoint queues its pending deliveries again.
+  const deliveries = await createDeliveries(
     tx,
+    queue,
     endpoints.map((endpoint) => ({
       id: newId('delivery'),
       sellerId: event.sellerId,
@@ -134,12 +135,6 @@ async function fanOut(
       messageType: event.messageType,
       leadSnapshot: event.snapshot,
     })),
-  );
-  // Disabled endpoints get their jobs too: the worker holds those deliveries (pending) and
-  // re-enabling the endpoint enqueues its pending deliveries again.
-  await queue.enqueueDeliveries(
-    tx,
-    deliveries.map((d) => ({ deliveryId: d.id, endpointId: d.endpointId })),
   );
   return deliveries.map((d) => ({
     id: d.id,
@@ -150,8 +145,8 @@ async function fanOut(
 
 /**
  * How many deliveries the last lead of each lead order made: the number of delivery ids the next
- * one brings to its statement (store/intake.ts). Too few costs one more statement, too many a
- * few unused ids. Bounded like the lead order cache.
+ * one brings to its statement (store/deliveryState/create.ts). Too few costs one more statement,
+ * too many a few unused ids. Bounded like the lead order cache.
  */
 const deliveriesPerLeadOrder = new Map<string, number>();
 const UNKNOWN_LEAD_ORDER_DELIVERIES = 4;
@@ -185,7 +180,7 @@ export async function acceptLead(
     newId('delivery'),
   );
   return deps.db.transaction(async (tx) => {
-    const result = await insertNewLead(tx, {
+    const result = await createNewLead(tx, deps.queue, {
       id: leadId,
       sellerId: leadOrder.sellerId,
       leadOrderId: leadOrder.id,
@@ -205,26 +200,8 @@ export async function acceptLead(
         },
       ]);
     }
-    let deliveries = result.deliveries;
-    if (result.unwritten) {
-      const written = await insertDeliveries(
-        tx,
-        result.unwritten.map((endpointId) => ({
-          id: newId('delivery'),
-          sellerId: leadOrder.sellerId,
-          endpointId,
-          leadId,
-          messageType: 'new_lead' as const,
-          leadSnapshot: data,
-        })),
-      );
-      deliveries = written.map((d) => ({ id: d.id, endpointId: d.endpointId }));
-    }
+    const { deliveries } = result;
     rememberDeliveries(leadOrder.id, deliveries.length);
-    await deps.queue.enqueueDeliveries(
-      tx,
-      deliveries.map((d) => ({ deliveryId: d.id, endpointId: d.endpointId })),
-    );
     return {
       leadId,
       deliveries: deliveries.map((d) => ({ ...d, messageType: 'new_lead' as const })),

@@ -187,11 +187,7 @@ export const endpointSql = {
       WHERE e.seller_id = $1 AND e.id = $2`,
     values: [sellerId, id],
   }),
-  /** Unscoped: for the worker, which starts from a job's endpoint id. */
-  getById: (id: string): Sql => ({
-    text: `SELECT ${COLUMNS} FROM endpoints e WHERE e.id = $1`,
-    values: [id],
-  }),
+  /** Unscoped: for the worker, which starts from its jobs' endpoint ids. */
   getManyByIds: (ids: readonly string[]): Sql => ({
     text: `SELECT ${COLUMNS} FROM endpoints e WHERE e.id = ANY ($1::text[])`,
     values: [ids],
@@ -331,17 +327,6 @@ export async function getEndpointWithLastDelivery(
   const { text, values } = endpointSql.getWithLastDelivery(sellerId, id);
   const { rows } = await db.query<EndpointRow>(text, values);
   return rows[0] ? toEndpointWithLastDelivery(box, rows[0]) : null;
-}
-
-/** Unscoped lookup by id, for the worker. */
-export async function getEndpointById(
-  db: Db,
-  box: SecretBox,
-  id: string,
-): Promise<Endpoint | null> {
-  const { text, values } = endpointSql.getById(id);
-  const { rows } = await db.query<EndpointRow>(text, values);
-  return rows[0] ? toEndpoint(box, rows[0]) : null;
 }
 
 /** Unscoped lookup of several endpoints, for the worker's batches. */

@@ -2,27 +2,38 @@
  * Which deliveries of a fetched batch go out now: one transaction, a fixed number of statements
  * per batch. In order:
  *
- * 1. Probe jobs (circuit breaker) are resolved to their endpoint's oldest sendable delivery.
+ * 1. Probe jobs (circuit breaker) are resolved to their endpoint's oldest delivery that is first
+ *    of its lead.
  * 2. The open deliveries of the batch's (endpoint, lead) pairs are locked; stale lead_updates of
  *    those pairs are superseded (R4).
- * 3. Each candidate is checked: an earlier open message of its lead (R4 order), a disabled
- *    endpoint and an open circuit hold it without a job (whoever ends that state queues it
- *    again); the endpoint's maxConcurrency (in-flight deliveries across all workers) and
- *    rateLimitPerSecond (a token bucket) hold it with a job at the time a slot should be free.
+ * 3. Each candidate is checked against the send conditions (store/deliveryState/conditions.ts,
+ *    the ones the fast claim uses too), in HOLD_ORDER: an earlier open message of its lead (R4
+ *    order) and a disabled endpoint hold it without a job (whoever ends that state queues it
+ *    again). An open circuit holds it without a job; the endpoint's maxConcurrency (in-flight
+ *    deliveries across all workers) and rateLimitPerSecond (a token bucket) hold it with a job
+ *    at the time a slot should be free.
  * 4. The rest are claimed (pending → sending, attempt counted, claim = job + pg-boss attempt).
+ *
+ * Every status change and job goes through store/deliveryState; this module only decides.
  */
 import type { Db } from '../db/types.js';
-import type { DeliveryQueue, EnqueueRequest } from '../queue.js';
+import type { Delivery } from '../store/deliveries.js';
 import {
-  claimRequests,
+  claimAdmitted,
   fastClaim,
+  HOLD_ORDER,
   loadCandidates,
+  lockPairs,
   probeTargets,
+  queueHeads,
+  requeueHeld,
+  supersede,
   type Candidate,
   type ClaimRequest,
-  waitingDeliveries,
-} from '../store/admission.js';
-import type { Delivery } from '../store/deliveries.js';
+  type Held,
+  type HoldReason,
+  type JobQueue,
+} from '../store/deliveryState/index.js';
 import {
   inFlightCounts,
   lockFlows,
@@ -31,9 +42,8 @@ import {
   type EndpointFlow,
   type LockedFlow,
 } from '../store/flow.js';
-import { lockPairs, queueHeads, supersedeStale } from '../store/ordering.js';
 
-export type { ClaimRequest } from '../store/admission.js';
+export type { ClaimRequest, HoldReason } from '../store/deliveryState/index.js';
 
 export interface ProbeRequest {
   endpointId: string;
@@ -53,8 +63,6 @@ export interface KnownCircuit {
   consecutiveFailures: number;
 }
 
-export type HoldReason = 'order' | 'disabled' | 'circuit' | 'concurrency' | 'rate';
-
 export interface Admission {
   /** Claimed, in the order of the requests. */
   claimed: Delivery[];
@@ -69,7 +77,7 @@ export interface Admission {
 /**
  * A delivery held by maxConcurrency is looked at again after this (plus up to as much jitter) at
  * the latest; normally sooner, when a delivery of its endpoint ends and the worker queues the
- * oldest waiting ones (wakeWaiting).
+ * oldest waiting ones (deliveryState's requeueWaiting).
  */
 export const CONCURRENCY_RECHECK_MS = 2000;
 
@@ -168,29 +176,9 @@ async function resolveProbes(
   return resolved;
 }
 
-/**
- * `freed` deliveries of a maxConcurrency endpoint ended: queue as many of its oldest waiting
- * deliveries now instead of at their recheck time. A second job for one delivery is harmless.
- */
-export async function wakeWaiting(
-  db: Db,
-  queue: Pick<DeliveryQueue, 'enqueueDeliveries'>,
-  endpointId: string,
-  freed: number,
-): Promise<number> {
-  const ids = await waitingDeliveries(db, endpointId, freed);
-  await db.transaction((tx) =>
-    queue.enqueueDeliveries(
-      tx,
-      ids.map((deliveryId) => ({ deliveryId, endpointId })),
-    ),
-  );
-  return ids.length;
-}
-
 export async function admitBatch(
   db: Db,
-  queue: Pick<DeliveryQueue, 'enqueueDeliveries'>,
+  queue: JobQueue,
   requests: readonly ClaimRequest[],
   probes: readonly ProbeRequest[],
   options: AdmissionOptions,
@@ -220,19 +208,37 @@ export async function admitBatch(
   };
 }
 
+function noneHeld(): Record<HoldReason, number> {
+  return { order: 0, disabled: 0, circuit: 0, concurrency: 0, rate: 0 };
+}
+
 function emptyAdmission(): Admission {
   return {
     claimed: [],
-    held: { order: 0, disabled: 0, circuit: 0, concurrency: 0, rate: 0 },
+    held: noneHeld(),
     superseded: 0,
     circuits: new Map(),
     endpointVersions: new Map(),
   };
 }
 
-async function admitFully(
+/**
+ * The reason the first failing condition of HOLD_ORDER gives, or null when they all hold. Send
+ * conditions that are not in it: `current` (the supersede statement ran before the candidates
+ * were read), the circuit and the limits (their own rules, below).
+ */
+function holdReason(candidate: Candidate): HoldReason | null {
+  const failed = HOLD_ORDER.find(({ condition }) => !candidate.conditions[condition]);
+  return failed?.reason ?? null;
+}
+
+/**
+ * The full admission: whatever the fast claim left, and probe jobs. Exported for the tests of the
+ * send conditions, which run every condition through both claims.
+ */
+export async function admitFully(
   db: Db,
-  queue: Pick<DeliveryQueue, 'enqueueDeliveries'>,
+  queue: JobQueue,
   requests: readonly ClaimRequest[],
   probes: readonly ProbeRequest[],
   options: AdmissionOptions,
@@ -240,13 +246,7 @@ async function admitFully(
   const random = options.random ?? Math.random;
   return db.transaction(async (tx) => {
     const all = await resolveProbes(tx, requests, probes);
-    const held: Record<HoldReason, number> = {
-      order: 0,
-      disabled: 0,
-      circuit: 0,
-      concurrency: 0,
-      rate: 0,
-    };
+    const held = noneHeld();
     if (all.length === 0) {
       return { claimed: [], held, superseded: 0, circuits: new Map(), endpointVersions: new Map() };
     }
@@ -257,8 +257,8 @@ async function admitFully(
     );
     // Only pairs holding an open lead_update can have one to supersede; a batch of new leads skips
     // the statement.
-    const superseded = await supersedeStale(tx, locked.withUpdates);
-    const candidates = await loadCandidates(tx, all);
+    const superseded = await supersede(tx, locked.withUpdates);
+    const candidates = await loadCandidates(tx, all, options.breakerEnabled);
     const circuits: Admission['circuits'] = new Map(
       candidates.map((c) => [
         c.delivery.endpointId,
@@ -266,25 +266,23 @@ async function admitFully(
       ]),
     );
 
+    const requeue: Held[] = [];
     const groups = groupByEndpoint(candidates);
     const sendable = new Map<string, Candidate[]>();
     for (const [endpointId, group] of groups) {
       const ok = group.filter((c) => {
-        if (c.blocked) held.order += 1;
-        else if (!c.enabled && !c.delivery.test) held.disabled += 1;
-        else return true;
+        const reason = holdReason(c);
+        if (reason === null) return true;
+        held[reason] += 1;
         return false;
       });
       if (ok.length > 0) sendable.set(endpointId, ok);
     }
 
+    // The circuit's and the limits' finer rules, for the endpoints whose condition failed.
     const gated = [...sendable].filter(([, group]) => {
-      const c = group[0];
-      return (
-        c.maxConcurrency !== null ||
-        c.rateLimitPerSecond !== null ||
-        (options.breakerEnabled && c.circuitState !== 'closed')
-      );
+      const { conditions } = group[0];
+      return !conditions.unlimited || !conditions.circuitClosed;
     });
     const flows = await lockFlows(tx, gated.map(([id]) => id).sort());
     const inFlight = await inFlightCounts(
@@ -293,7 +291,6 @@ async function admitFully(
     );
 
     const admitted: ClaimRequest[] = [];
-    const requeue: EnqueueRequest[] = [];
     const dirty: EndpointFlow[] = [];
     for (const [endpointId, group] of sendable) {
       const flow = flows.get(endpointId);
@@ -318,9 +315,9 @@ async function admitFully(
       }
     }
 
-    const claimed = await claimRequests(tx, admitted);
+    const claimed = await claimAdmitted(tx, admitted);
     for (const flow of dirty) await saveFlow(tx, flow);
-    await queue.enqueueDeliveries(tx, requeue);
+    await requeueHeld(tx, queue, requeue);
     if (superseded.length > 0) {
       // The superseded ones may have held their pair's new head back: queue it.
       await queueHeads(tx, queue, superseded, {

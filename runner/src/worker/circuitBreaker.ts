@@ -23,9 +23,8 @@ import type { FailureCause } from '../../../core/classify.js';
 
 import { withDbRetry } from '../db/retry.js';
 import type { Db } from '../db/types.js';
-import type { DeliveryQueue } from '../queue.js';
+import { queueProbe, releaseEndpoint, type JobQueue } from '../store/deliveryState/index.js';
 import { lockFlows, saveFlow, type EndpointFlow } from '../store/flow.js';
-import { releaseEndpoint } from '../store/ordering.js';
 
 export const BREAKER_CAUSES: ReadonlySet<string> = new Set([
   'dns',
@@ -157,7 +156,7 @@ export function circuitUnchanged(
  */
 export async function recordCircuitOutcomes(
   db: Db,
-  queue: Pick<DeliveryQueue, 'enqueueDeliveries'>,
+  queue: JobQueue,
   endpointId: string,
   outcomes: readonly CircuitOutcome[],
   settings: BreakerSettings,
@@ -171,9 +170,7 @@ export async function recordCircuitOutcomes(
       const result = nextCircuit(locked, outcomes, settings, locked.dbNow);
       await saveFlow(tx, result.flow);
       if (result.opened && result.flow.nextProbeAt) {
-        await queue.enqueueDeliveries(tx, [
-          { deliveryId: '', endpointId, probe: true, startAfter: result.flow.nextProbeAt },
-        ]);
+        await queueProbe(tx, queue, endpointId, result.flow.nextProbeAt);
       }
       if (result.closed) await releaseEndpoint(tx, queue, endpointId, locked.dbNow);
       return result;

@@ -18,9 +18,9 @@ import { withDbRetry } from '../db/retry.js';
 import type { DeliveryJob } from '../queue.js';
 import type { Delivery } from '../store/deliveries.js';
 import { getEndpointsByIds, type Endpoint } from '../store/endpoints.js';
+import { requeueDeferred, requeueWaiting, requeueWoken } from '../store/deliveryState/index.js';
 import {
   admitBatch,
-  wakeWaiting,
   type Admission,
   type ClaimRequest,
   type KnownCircuit,
@@ -357,7 +357,7 @@ export class DeliveryPipeline {
     try {
       await withDbRetry(() =>
         deps.db.transaction(async (tx) => {
-          await deps.queue.enqueueDeliveries(tx, requests);
+          await requeueDeferred(tx, deps.queue, requests);
           await deps.queue.completeJobs(jobs, tx);
         }),
       );
@@ -372,15 +372,9 @@ export class DeliveryPipeline {
   /** A stuck lane freed up: its remembered deliveries get a job now (a second job is harmless). */
   private async wakeDeferred(endpointId: string, deliveryIds: string[]): Promise<void> {
     const { deps } = this;
-    await withDbRetry(() =>
-      deps.db.transaction((tx) =>
-        deps.queue.enqueueDeliveries(
-          tx,
-          deliveryIds.map((deliveryId) => ({ deliveryId, endpointId })),
-        ),
-      ),
-    ).catch((error) =>
-      this.logger.warn({ err: error, endpointId }, 'queueing deferred deliveries failed'),
+    await withDbRetry(() => requeueWoken(deps.db, deps.queue, endpointId, deliveryIds)).catch(
+      (error) =>
+        this.logger.warn({ err: error, endpointId }, 'queueing deferred deliveries failed'),
     );
   }
 
@@ -402,7 +396,7 @@ export class DeliveryPipeline {
       this.notify();
     }
     if (items[0].endpoint?.maxConcurrency) {
-      await wakeWaiting(this.deps.db, this.deps.queue, endpointId, items.length).catch((error) =>
+      await requeueWaiting(this.deps.db, this.deps.queue, endpointId, items.length).catch((error) =>
         this.logger.warn({ err: error, endpointId }, 'queueing waiting deliveries failed'),
       );
     }

@@ -5,16 +5,15 @@ import { isTransientDbError, withDbRetry } from '../db/retry.js';
 import type { Db } from '../db/types.js';
 import { newId } from '../ids.js';
 import { attemptDuration, deliveriesTotal } from '../metrics.js';
-import type { DeliveryQueue } from '../queue.js';
 import { existingAttemptIds, type Attempt } from '../store/attempts.js';
-import type { Delivery } from '../store/deliveries.js';
-import { handOffEnded } from '../store/ordering.js';
+import { deliveryStatuses, type Delivery } from '../store/deliveries.js';
 import {
-  deliveryStatuses,
-  recordAndSettle,
+  continueSettled,
+  writeSettlements,
+  type JobQueue,
   type Settlement,
   type SettleRequest,
-} from '../store/settle.js';
+} from '../store/deliveryState/index.js';
 import type { AttemptReport } from './dispatcher.js';
 import { nextRetry } from './retrySchedule.js';
 import { storableReport } from './storableReport.js';
@@ -174,7 +173,7 @@ class BatchNotStorable extends Error {
 /** All of the batch's attempts in one statement (the common path). */
 async function recordAsSet(tx: Db, planned: readonly Planned[]): Promise<Set<string>> {
   try {
-    return await recordAndSettle(
+    return await writeSettlements(
       tx,
       planned.map((p) => p.attempt),
       planned.map(settleRequest),
@@ -200,7 +199,7 @@ async function recordRowByRow(
     const p = planned[index];
     let ids: Set<string>;
     try {
-      ids = await tx.transaction((row) => recordAndSettle(row, [p.attempt], [settleRequest(p)]));
+      ids = await tx.transaction((row) => writeSettlements(row, [p.attempt], [settleRequest(p)]));
     } catch (error) {
       if (isTransientDbError(error)) throw error;
       logger?.error(
@@ -209,7 +208,7 @@ async function recordRowByRow(
       );
       const failure = unstorable(p, error);
       planned[index] = failure;
-      ids = await recordAndSettle(tx, [failure.attempt], [settleRequest(failure)]);
+      ids = await writeSettlements(tx, [failure.attempt], [settleRequest(failure)]);
     }
     for (const id of ids) settled.add(id);
   }
@@ -235,7 +234,7 @@ async function recordRowByRow(
  */
 export async function recordAttempts(
   db: Db,
-  queue: Pick<DeliveryQueue, 'enqueueDeliveries'>,
+  queue: JobQueue,
   items: readonly AttemptToRecord[],
   options: RecordOptions,
 ): Promise<RecordedAttempt[]> {
@@ -261,26 +260,10 @@ export async function recordAttempts(
           const settled = rowByRow
             ? await recordRowByRow(tx, rows, options.logger)
             : await recordAsSet(tx, rows);
-          const retries = rows.filter(
-            (p) => settled.has(p.delivery.id) && p.settlement.status === 'pending',
-          );
-          await queue.enqueueDeliveries(
-            tx,
-            retries.map((p) => ({
-              deliveryId: p.delivery.id,
-              endpointId: p.delivery.endpointId,
-              startAfter:
-                p.settlement.status === 'pending' ? p.settlement.nextAttemptAt : undefined,
-            })),
-          );
-          const ended = rows.filter(
-            (p) =>
-              settled.has(p.delivery.id) && p.settlement.status !== 'pending' && !p.delivery.test,
-          );
-          await handOffEnded(
+          await continueSettled(
             tx,
             queue,
-            ended.map((p) => ({ endpointId: p.delivery.endpointId, leadId: p.delivery.leadId })),
+            rows.filter((p) => settled.has(p.delivery.id)).map(settleRequest),
           );
           await options.inTransaction?.(tx);
           written = rows;
@@ -333,7 +316,7 @@ export async function recordAttempts(
 /** One attempt: Send test and other single sends. */
 export async function recordAttempt(
   db: Db,
-  queue: Pick<DeliveryQueue, 'enqueueDeliveries'>,
+  queue: JobQueue,
   delivery: Delivery,
   report: AttemptReport,
   options: RecordOptions,

@@ -4,7 +4,7 @@ import type { DeliveryService, TestResult } from '../api/deps.js';
 import type { Db } from '../db/types.js';
 import { newId } from '../ids.js';
 import type { DeliveryQueue } from '../queue.js';
-import { claimDeliveries, insertDeliveries } from '../store/deliveries.js';
+import { createTestDelivery } from '../store/deliveryState/index.js';
 import type { Endpoint } from '../store/endpoints.js';
 import { dispatchToEndpoint } from './dispatcher.js';
 import { recordAttempt } from './recorder.js';
@@ -23,20 +23,13 @@ export interface SendTestDeps {
 export async function sendTest(deps: SendTestDeps, endpoint: Endpoint): Promise<TestResult> {
   const messageType: MessageType = endpoint.type === 'lead_updates' ? 'lead_update' : 'new_lead';
   const sample = sampleLead();
-  const id = newId('delivery');
-  const [delivery] = await deps.db.transaction(async (tx) => {
-    await insertDeliveries(tx, [
-      {
-        id,
-        sellerId: endpoint.sellerId,
-        endpointId: endpoint.id,
-        leadId: sample.leadId,
-        messageType,
-        test: true,
-        leadSnapshot: sample,
-      },
-    ]);
-    return claimDeliveries(tx, [{ deliveryId: id, jobId: `test:${id}` }]);
+  const delivery = await createTestDelivery(deps.db, {
+    id: newId('delivery'),
+    sellerId: endpoint.sellerId,
+    endpointId: endpoint.id,
+    leadId: sample.leadId,
+    messageType,
+    leadSnapshot: sample,
   });
   const [sent] = await dispatchToEndpoint(endpoint, [delivery], {
     concurrency: 1,

@@ -1,5 +1,5 @@
 /** Seller routes for deliveries: resend a failed one (R5). */
-import { resendDelivery } from '../../store/deliveries.js';
+import { resendDelivery } from '../../store/deliveryState/index.js';
 import { ApiError, notFound } from '../errors.js';
 import { defineRoute } from '../route.js';
 import { IdParams, ResendAccepted } from '../schemas.js';
@@ -18,7 +18,7 @@ export const resendDeliveryRoute = defineRoute({
   },
   async handler({ params, auth, deps, res }) {
     const delivery = await deps.db.transaction(async (tx) => {
-      const result = await resendDelivery(tx, auth.sellerId, params.id);
+      const result = await resendDelivery(tx, deps.queue, auth.sellerId, params.id);
       if (!result.ok) {
         if (result.reason === 'not_found') {
           throw notFound('delivery', [{ path: 'id', message: `no delivery "${params.id}"` }]);
@@ -30,9 +30,6 @@ export const resendDeliveryRoute = defineRoute({
           [{ path: 'id', message: `delivery is ${result.status}` }],
         );
       }
-      await deps.queue.enqueueDeliveries(tx, [
-        { deliveryId: result.delivery.id, endpointId: result.delivery.endpointId },
-      ]);
       return result.delivery;
     });
     res.status(202).json({ id: delivery.id, status: 'pending' });

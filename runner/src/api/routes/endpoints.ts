@@ -2,9 +2,8 @@
 import { generateSigningSecret } from '../../../../core/signing.js';
 import { newId } from '../../ids.js';
 import { historyPage, InvalidCursorError } from '../../store/attempts.js';
-import { pendingDeliveriesOfEndpoint } from '../../store/deliveries.js';
+import { releaseEnabled, releaseEndpoint } from '../../store/deliveryState/index.js';
 import { resetFlow } from '../../store/flow.js';
-import { releaseEndpoint } from '../../store/ordering.js';
 import {
   deleteEndpoint,
   getEndpoint,
@@ -126,11 +125,7 @@ export const patchEndpointRoute = defineRoute({
       const result = await updateEndpoint(tx, deps.box, auth.sellerId, params.id, settings);
       if (!locked.enabled && settings.enabled) {
         // Held deliveries go out now; the worker's claim (pending → sending) drops duplicate jobs.
-        const pending = await pendingDeliveriesOfEndpoint(tx, params.id);
-        await deps.queue.enqueueDeliveries(
-          tx,
-          pending.map((p) => ({ deliveryId: p.deliveryId, endpointId: p.endpointId })),
-        );
+        await releaseEnabled(tx, deps.queue, params.id);
       }
       if (settings.url !== locked.url && (await resetFlow(tx, params.id))) {
         // A new URL is a new receiver: its circuit starts closed and what it held goes out.

@@ -6,7 +6,7 @@
 import { getDeliveryForSeller, type Delivery } from '../../store/deliveries.js';
 import { getEndpoint, NEW_LEAD_ENDPOINT_TYPES } from '../../store/endpoints.js';
 import { ownedLeadOrderIds } from '../../store/leadOrders.js';
-import { backfillNewLeads, replayFailedDeliveries } from '../../store/replay.js';
+import { backfill, replayFailed } from '../../store/deliveryState/index.js';
 import { ApiError, notFound, validationFailed } from '../errors.js';
 import { BackfillBody, BulkAccepted, DeliveryView, ReplayBody } from '../replaySchemas.js';
 import { defineRoute } from '../route.js';
@@ -33,12 +33,10 @@ export const replayRoute = defineRoute({
     const count = await deps.db.transaction(async (tx) => {
       const endpoint = await getEndpoint(tx, deps.box, auth.sellerId, params.id);
       if (!endpoint) throw endpointNotFound(params.id);
-      const queued = await replayFailedDeliveries(tx, auth.sellerId, endpoint.id, {
+      return replayFailed(tx, deps.queue, auth.sellerId, endpoint.id, {
         from: body.from,
         to: body.to ?? new Date(),
       });
-      await deps.queue.enqueueDeliveries(tx, queued);
-      return queued.length;
     });
     res.status(202).json({ count });
   },
@@ -85,16 +83,14 @@ export const backfillRoute = defineRoute({
         ]);
       }
     }
-    const count = await deps.db.transaction(async (tx) => {
-      const queued = await backfillNewLeads(tx, {
+    const count = await deps.db.transaction((tx) =>
+      backfill(tx, deps.queue, {
         sellerId: auth.sellerId,
         endpointId: endpoint.id,
         leadOrderId,
         range: { from: body.from, to: body.to ?? new Date() },
-      });
-      await deps.queue.enqueueDeliveries(tx, queued);
-      return queued.length;
-    });
+      }),
+    );
     res.status(202).json({ count });
   },
 });

@@ -1,12 +1,19 @@
 /**
- * The end of one attempt on its delivery, fenced by the claim: only the job attempt that claimed
- * the delivery (claim_job_id + claim_attempt) may move it on. A worker whose claim was taken over
- * (its heartbeat lapsed and pg-boss gave the job to another worker) still records its attempt
- * row, but leaves the delivery to the new claimant.
+ * Settle: the end of one attempt on its delivery: succeeded, failed for good, or pending again
+ * with its next attempt time (a retry, with its job), fenced by the claim: only the job attempt
+ * that claimed the delivery (claim_job_id + claim_attempt) may move it on. A worker whose claim
+ * was taken over (its heartbeat lapsed and pg-boss gave the job to another worker) still records
+ * its attempt row, but leaves the delivery to the new claimant.
+ *
+ * The recorder (worker/recorder.ts) calls `writeSettlements` (the attempt rows and the statuses,
+ * one statement) and then `continueSettled` once (the retries' jobs in one insert, the hand-off of
+ * the deliveries that ended), all in its transaction.
  */
-import type { Db, Sql } from '../db/types.js';
-import { attemptsJson, insertAttemptsText, type Attempt } from './attempts.js';
-import type { AttemptOutcome, Delivery, DeliveryStatus } from './deliveries.js';
+import type { Db, Sql } from '../../db/types.js';
+import { attemptsJson, insertAttemptsText, type Attempt } from '../attempts.js';
+import type { AttemptOutcome, Delivery } from '../deliveries.js';
+import { queueJobs, type JobQueue } from './jobs.js';
+import { handOffEnded } from './order.js';
 
 export type Settlement =
   { status: 'succeeded' } | { status: 'failed' } | { status: 'pending'; nextAttemptAt: Date };
@@ -56,17 +63,13 @@ export const settleSql = {
       ${settleText('$2')} RETURNING d.id`,
     values: [attemptsJson(attempts), settleJson(requests)],
   }),
-  statuses: (ids: readonly string[]): Sql => ({
-    text: 'SELECT id, status FROM deliveries WHERE id = ANY ($1::text[])',
-    values: [ids],
-  }),
 };
 
 /**
- * settleSql.recordMany: writes every attempt row and settles the deliveries still claimed by the
- * caller; returns those (the others changed nothing).
+ * Writes every attempt row and settles the deliveries still claimed by the caller; returns those
+ * (the others changed nothing).
  */
-export async function recordAndSettle(
+export async function writeSettlements(
   tx: Db,
   attempts: readonly Attempt[],
   requests: readonly SettleRequest[],
@@ -76,11 +79,35 @@ export async function recordAndSettle(
   return new Set(rows.map((row) => row.id));
 }
 
-export async function deliveryStatuses(
-  db: Db,
-  ids: readonly string[],
-): Promise<Map<string, DeliveryStatus>> {
-  const { text, values } = settleSql.statuses(ids);
-  const { rows } = await db.query<{ id: string; status: DeliveryStatus }>(text, values);
-  return new Map(rows.map((row) => [row.id, row.status]));
+/**
+ * What follows the settlements that took effect, in their transaction: each retry's job at its
+ * next attempt time, and the hand-off of the pairs whose delivery ended (Send tests take no part).
+ */
+export async function continueSettled(
+  tx: Db,
+  queue: JobQueue,
+  settled: readonly SettleRequest[],
+): Promise<void> {
+  await queueJobs(
+    tx,
+    queue,
+    settled.flatMap(({ delivery, settlement }) =>
+      settlement.status === 'pending'
+        ? [
+            {
+              deliveryId: delivery.id,
+              endpointId: delivery.endpointId,
+              startAfter: settlement.nextAttemptAt,
+            },
+          ]
+        : [],
+    ),
+  );
+  await handOffEnded(
+    tx,
+    queue,
+    settled
+      .filter(({ delivery, settlement }) => settlement.status !== 'pending' && !delivery.test)
+      .map(({ delivery }) => ({ endpointId: delivery.endpointId, leadId: delivery.leadId })),
+  );
 }

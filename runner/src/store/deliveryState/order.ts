@@ -1,16 +1,18 @@
 /**
- * R4 order per endpoint and lead ("pair"): a delivery is sent only when no earlier delivery of its
- * pair is pending or sending; a pending lead_update with a newer lead_update of its pair is
- * superseded (never sent). Test deliveries (Send test) take no part.
+ * Supersede and hand-off: R4 order per endpoint and lead ("pair"). A delivery is sent only when no
+ * earlier delivery of its pair is pending or sending (FIRST_OF_LEAD); a pending lead_update that is
+ * not CURRENT (a newer live lead_update of its pair exists) is superseded, never sent. Send tests
+ * take no part.
  *
- * A delivery held behind an earlier one keeps no queue job. Whoever ends the earlier one (the
- * recorder, or a claim that supersedes) calls `handOff` in the same transaction, which queues the
- * pair's new head. The claim locks the open deliveries of its pairs first (`lockPairs`), and the
- * recorder's status update locks the row it ends, so a claim and a recorder of one pair never
- * both miss each other: one waits for the other's commit, then sees its result.
+ * A delivery held behind an earlier one keeps no job. Whoever ends the earlier one (the settle, or
+ * a claim that supersedes) hands the pair on in the same transaction: `handOff` queues its new
+ * head. The full admission locks the open deliveries of its pairs first (`lockPairs`), and the
+ * settle's status update locks the row it ends, so a claim and a settle of one pair never both
+ * miss each other: one waits for the other's commit, then sees its result.
  */
-import type { Db, Sql } from '../db/types.js';
-import type { DeliveryQueue, EnqueueRequest } from '../queue.js';
+import type { Db, Sql } from '../../db/types.js';
+import { CURRENT } from './conditions.js';
+import { jobFor, queueJobs, type JobQueue, type PendingRow } from './jobs.js';
 
 export interface Pair {
   endpointId: string;
@@ -29,7 +31,7 @@ function pairValues(pairs: readonly Pair[]): unknown[] {
   return [pairs.map((p) => p.endpointId), pairs.map((p) => p.leadId)];
 }
 
-export const orderingSql = {
+export const orderSql = {
   /** Row locks on every open delivery of the pairs of `ids`, in id order (no deadlock between claims). */
   lockPairs: (ids: readonly string[]): Sql => ({
     text: `SELECT d.id, d.endpoint_id, d.lead_id, d.message_type FROM deliveries d
@@ -40,13 +42,13 @@ export const orderingSql = {
     values: [ids],
   }),
   /**
-   * Pending lead_updates older than their pair's newest live (pending, sending or succeeded)
-   * lead_update become superseded by it.
+   * The pending deliveries of the pairs that are not CURRENT become superseded by their pair's
+   * newest live (pending, sending or succeeded) lead_update.
    */
   supersede: (pairs: readonly Pair[]): Sql => ({
     text: `WITH pairs AS (${PAIRS}),
       latest AS (
-        SELECT DISTINCT ON (d.endpoint_id, d.lead_id) d.endpoint_id, d.lead_id, d.id, d.created_at
+        SELECT DISTINCT ON (d.endpoint_id, d.lead_id) d.endpoint_id, d.lead_id, d.id
         FROM deliveries d JOIN pairs p ON p.endpoint_id = d.endpoint_id AND p.lead_id = d.lead_id
         WHERE d.message_type = 'lead_update' AND NOT d.test
           AND d.status IN ('pending', 'sending', 'succeeded')
@@ -55,9 +57,8 @@ export const orderingSql = {
       UPDATE deliveries d SET status = 'superseded', superseded_by = l.id, next_attempt_at = NULL,
         claim_job_id = NULL, claim_attempt = NULL, updated_at = now()
       FROM latest l
-      WHERE d.endpoint_id = l.endpoint_id AND d.lead_id = l.lead_id
-        AND d.message_type = 'lead_update' AND NOT d.test AND d.status = 'pending'
-        AND (d.created_at, d.id) < (l.created_at, l.id)
+      WHERE d.endpoint_id = l.endpoint_id AND d.lead_id = l.lead_id AND d.status = 'pending'
+        AND NOT ${CURRENT}
       RETURNING d.id, d.endpoint_id, d.lead_id, d.superseded_by`,
     values: pairValues(pairs),
   }),
@@ -79,22 +80,7 @@ export const orderingSql = {
       ORDER BY d.endpoint_id, d.lead_id, d.created_at, d.id`,
     values: pairValues(pairs),
   }),
-  /** The first open delivery of each lead of an endpoint (what a closing circuit releases). */
-  endpointHeads: (endpointId: string): Sql => ({
-    text: `SELECT DISTINCT ON (d.lead_id) d.id, d.endpoint_id, d.status, d.next_attempt_at
-      FROM deliveries d
-      WHERE d.endpoint_id = $1 AND d.status IN ('pending', 'sending') AND NOT d.test
-      ORDER BY d.lead_id, d.created_at, d.id`,
-    values: [endpointId],
-  }),
 };
-
-interface HeadRow {
-  id: string;
-  endpoint_id: string;
-  status: string;
-  next_attempt_at: Date | null;
-}
 
 /** Locks the open deliveries of the pairs of `ids`; returns those pairs. */
 export interface LockedPairs {
@@ -105,7 +91,7 @@ export interface LockedPairs {
 
 export async function lockPairs(db: Db, ids: readonly string[]): Promise<LockedPairs> {
   if (ids.length === 0) return { pairs: [], withUpdates: [] };
-  const { text, values } = orderingSql.lockPairs(ids);
+  const { text, values } = orderSql.lockPairs(ids);
   const { rows } = await db.query<{ endpoint_id: string; lead_id: string; message_type: string }>(
     text,
     values,
@@ -121,9 +107,10 @@ export async function lockPairs(db: Db, ids: readonly string[]): Promise<LockedP
   return { pairs: [...pairs.values()], withUpdates: [...withUpdates.values()] };
 }
 
-export async function supersedeStale(db: Db, pairs: readonly Pair[]): Promise<Superseded[]> {
+/** Supersede: pending → superseded for what is stale in `pairs` (no job: it is never sent). */
+export async function supersede(db: Db, pairs: readonly Pair[]): Promise<Superseded[]> {
   if (pairs.length === 0) return [];
-  const { text, values } = orderingSql.supersede(pairs);
+  const { text, values } = orderSql.supersede(pairs);
   const { rows } = await db.query<{
     id: string;
     endpoint_id: string;
@@ -138,38 +125,40 @@ export async function supersedeStale(db: Db, pairs: readonly Pair[]): Promise<Su
   }));
 }
 
-/** Jobs for pending heads: now, or at their next attempt time when that is later. */
-function headJobs(
-  rows: readonly HeadRow[],
-  skip: ReadonlySet<string>,
-  now: Date,
-): EnqueueRequest[] {
-  return rows
+/**
+ * Queues each pair's head if it is pending (and not in `skip`: deliveries the caller queues or
+ * claims itself). A head that already has a job gets a second one; the claim sends it once.
+ */
+export async function queueHeads(
+  tx: Db,
+  queue: JobQueue,
+  pairs: readonly Pair[],
+  options: { skip?: ReadonlySet<string>; now?: Date } = {},
+): Promise<number> {
+  if (pairs.length === 0) return 0;
+  const { text, values } = orderSql.heads(pairs);
+  const { rows } = await tx.query<PendingRow & { status: string }>(text, values);
+  const skip = options.skip ?? new Set();
+  const now = options.now ?? new Date();
+  const jobs = rows
     .filter((row) => row.status === 'pending' && !skip.has(row.id))
-    .map((row) => ({
-      deliveryId: row.id,
-      endpointId: row.endpoint_id,
-      ...(row.next_attempt_at && row.next_attempt_at.getTime() > now.getTime()
-        ? { startAfter: row.next_attempt_at }
-        : {}),
-    }));
+    .map((row) => jobFor(row, now));
+  await queueJobs(tx, queue, jobs);
+  return jobs.length;
 }
 
 /**
- * Ends a wait: supersedes what became stale in `pairs` and queues each pair's head if it is
- * pending. `skip`: deliveries the caller queues or claims itself. Run inside the transaction that
- * ended the earlier delivery. A head that already has a job gets a second one; the claim sends it
- * once.
+ * Hand-off: ends a wait. Supersedes what became stale in `pairs` and queues each pair's head if
+ * it is pending. Run inside the transaction that ended the earlier delivery.
  */
 export async function handOff(
   tx: Db,
-  queue: Pick<DeliveryQueue, 'enqueueDeliveries'>,
+  queue: JobQueue,
   pairs: readonly Pair[],
-  options: { skip?: ReadonlySet<string>; now?: Date } = {},
 ): Promise<{ superseded: Superseded[]; queued: number }> {
   if (pairs.length === 0) return { superseded: [], queued: 0 };
-  const superseded = await supersedeStale(tx, pairs);
-  const queued = await queueHeads(tx, queue, pairs, options);
+  const superseded = await supersede(tx, pairs);
+  const queued = await queueHeads(tx, queue, pairs);
   return { superseded, queued };
 }
 
@@ -181,44 +170,15 @@ export async function handOff(
  */
 export async function handOffEnded(
   tx: Db,
-  queue: Pick<DeliveryQueue, 'enqueueDeliveries'>,
+  queue: JobQueue,
   pairs: readonly Pair[],
 ): Promise<{ superseded: Superseded[]; queued: number }> {
   if (pairs.length === 0) return { superseded: [], queued: 0 };
-  const { text, values } = orderingSql.openPairs(pairs);
+  const { text, values } = orderSql.openPairs(pairs);
   const { rows } = await tx.query<{ endpoint_id: string; lead_id: string }>(text, values);
   return handOff(
     tx,
     queue,
     rows.map((row) => ({ endpointId: row.endpoint_id, leadId: row.lead_id })),
   );
-}
-
-/** Queues each pair's head if it is pending (and not in `skip`). */
-export async function queueHeads(
-  tx: Db,
-  queue: Pick<DeliveryQueue, 'enqueueDeliveries'>,
-  pairs: readonly Pair[],
-  options: { skip?: ReadonlySet<string>; now?: Date } = {},
-): Promise<number> {
-  if (pairs.length === 0) return 0;
-  const { text, values } = orderingSql.heads(pairs);
-  const { rows } = await tx.query<HeadRow>(text, values);
-  const jobs = headJobs(rows, options.skip ?? new Set(), options.now ?? new Date());
-  await queue.enqueueDeliveries(tx, jobs);
-  return jobs.length;
-}
-
-/** Queues the head of every waiting lead of an endpoint (its circuit closed). */
-export async function releaseEndpoint(
-  tx: Db,
-  queue: Pick<DeliveryQueue, 'enqueueDeliveries'>,
-  endpointId: string,
-  now: Date = new Date(),
-): Promise<number> {
-  const { text, values } = orderingSql.endpointHeads(endpointId);
-  const { rows } = await tx.query<HeadRow>(text, values);
-  const jobs = headJobs(rows, new Set(), now);
-  await queue.enqueueDeliveries(tx, jobs);
-  return jobs.length;
 }

@@ -1,0 +1,66 @@
+/**
+ * Delivery state: the only code that changes a delivery's status or creates its job. Everything
+ * else (the API routes, intake, the worker) calls these stages; a test (deliveryState.boundary)
+ * fails if anything outside this folder writes `deliveries` or calls `enqueueDeliveries`.
+ *
+ *   create → pending → claim → sending → settle → succeeded | failed | pending (a retry, with its job)
+ *   failed → resend, replay → pending
+ *   pending → supersede → superseded (a newer lead_update carries the whole lead)
+ *   succeeded | failed | superseded → hand-off: the lead's next message to the endpoint gets a job
+ *
+ * - create (create.ts): intake's deliveries and jobs, a Send test's delivery (created sending);
+ *   backfill (replay.ts);
+ * - claim (claim.ts): the fast claim and the full admission's claim, both by the send conditions
+ *   (conditions.ts), which are defined once;
+ * - settle (settle.ts): succeeded, failed, or pending again with a retry job, then the hand-off;
+ * - supersede and hand-off (order.ts), R4 order per endpoint and lead;
+ * - requeue (requeue.ts): new jobs for deliveries that stay pending (held, deferred, woken,
+ *   released, the circuit probe);
+ * - resend, replay (replay.ts).
+ *
+ * Each stage takes the caller's transaction (`tx`) where it must commit with the caller's work,
+ * and the queue only as a `JobQueue` (jobs.ts, the one call of `enqueueDeliveries`).
+ */
+export type { JobQueue } from './jobs.js';
+export {
+  createDeliveries,
+  createNewLead,
+  createTestDelivery,
+  type NewDelivery,
+  type NewLeadInput,
+  type NewLeadResult,
+} from './create.js';
+export {
+  claimAdmitted,
+  fastClaim,
+  loadCandidates,
+  probeTargets,
+  type Candidate,
+  type ClaimRequest,
+  type FastClaim,
+} from './claim.js';
+export { HOLD_ORDER, type CandidateConditions, type HoldReason } from './conditions.js';
+export {
+  continueSettled,
+  writeSettlements,
+  type Settlement,
+  type SettleRequest,
+} from './settle.js';
+export { lockPairs, queueHeads, supersede, type Pair, type Superseded } from './order.js';
+export {
+  queueProbe,
+  releaseEnabled,
+  releaseEndpoint,
+  requeueDeferred,
+  requeueHeld,
+  requeueWaiting,
+  requeueWoken,
+  type Held,
+} from './requeue.js';
+export {
+  backfill,
+  replayFailed,
+  resendDelivery,
+  type ResendResult,
+  type TimeRange,
+} from './replay.js';
