@@ -160,6 +160,23 @@ const CASES: Case[] = [
     fast: 'leaves',
     full: 'not claimable',
   },
+  // due
+  {
+    condition: 'due',
+    holds: true,
+    given: 'its retry time has come',
+    delivery: { nextAttemptIn: -1 },
+    fast: 'claims',
+    full: 'claims',
+  },
+  {
+    condition: 'due',
+    holds: false,
+    given: 'its retry is an hour away',
+    delivery: { nextAttemptIn: HOUR },
+    fast: 'leaves',
+    full: 'due',
+  },
   // firstOfLead (R4 order)
   {
     condition: 'firstOfLead',
@@ -344,8 +361,8 @@ describe.each(CASES)('$condition $holds: $given', (c) => {
         expect(claimed).toEqual([]);
         expect(heldReasons(admission)).toEqual([c.full]);
         expect((await row(rows.id)).status).toBe('pending');
-        // Held by a state that someone else ends (and queues it then) keeps no job; held by a
-        // limit gets a job at the time a slot or token should be there.
+        // Held by a state that someone else ends (and queues it then) keeps no job; held for a
+        // time gets a job at that time.
         if (c.full === 'order' || c.full === 'disabled' || c.full === 'circuit') {
           expect(jobsForIt).toEqual([]);
         } else {
@@ -360,6 +377,7 @@ describe.each(CASES)('$condition $holds: $given', (c) => {
 test('the table has every condition, holding and failing', () => {
   const conditions = [
     'claimable',
+    'due',
     'firstOfLead',
     'current',
     'enabled',
@@ -373,4 +391,36 @@ test('the table has every condition, holding and failing', () => {
       );
     expect(conditions.filter((name) => !covered(name))).toEqual([]);
   }
+});
+
+test('a held-back delivery that is not due yet is asked for again at its next attempt time', async () => {
+  const rows = await fresh({});
+  await insertDelivery(rows, { id: rows.id, nextAttemptIn: HOUR });
+  const { rows: found } = await t.db.query<{ next_attempt_at: Date }>(
+    'SELECT next_attempt_at FROM deliveries WHERE id = $1',
+    [rows.id],
+  );
+  const { queue, jobs } = recordingQueue();
+  await admitFully(t.db, queue, [{ deliveryId: rows.id, jobId: rows.jobId, attempt: 0 }], [], {
+    breakerEnabled: true,
+  });
+  expect(jobs).toEqual([
+    { deliveryId: rows.id, endpointId: rows.endpointId, startAfter: found[0].next_attempt_at },
+  ]);
+});
+
+test('a circuit probe tries the oldest due delivery, not an older one waiting for its retry', async () => {
+  const rows = await fresh({ flow: { circuitState: 'open', nextProbeIn: -1000 } });
+  await insertDelivery(rows, { id: rows.id, nextAttemptIn: HOUR, createdIn: -2000 });
+  const due = await insertDelivery(rows, { leadId: `other ${rows.leadId}`, createdIn: -1000 });
+  const { queue } = recordingQueue();
+  const admission = await admitFully(
+    t.db,
+    queue,
+    [],
+    [{ endpointId: rows.endpointId, jobId: 'probe', attempt: 0 }],
+    { breakerEnabled: true },
+  );
+  expect(admission.claimed.map((d) => d.id)).toEqual([due]);
+  expect((await row(rows.id)).status).toBe('pending');
 });

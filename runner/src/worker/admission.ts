@@ -2,16 +2,17 @@
  * Which deliveries of a fetched batch go out now: one transaction, a fixed number of statements
  * per batch. In order:
  *
- * 1. Probe jobs (circuit breaker) are resolved to their endpoint's oldest delivery that is first
- *    of its lead.
+ * 1. Probe jobs (circuit breaker) are resolved to their endpoint's oldest delivery that is due
+ *    and first of its lead.
  * 2. The open deliveries of the batch's (endpoint, lead) pairs are locked; stale lead_updates of
  *    those pairs are superseded (R4).
  * 3. Each candidate is checked against the send conditions (store/deliveryState/conditions.ts,
  *    the ones the fast claim uses too), in HOLD_ORDER: an earlier open message of its lead (R4
  *    order) and a disabled endpoint hold it without a job (whoever ends that state queues it
- *    again). An open circuit holds it without a job; the endpoint's maxConcurrency (in-flight
- *    deliveries across all workers) and rateLimitPerSecond (a token bucket) hold it with a job
- *    at the time a slot should be free.
+ *    again), a next attempt time still to come holds it with a job at that time. An open circuit
+ *    holds it without a job; the endpoint's maxConcurrency (in-flight deliveries across all
+ *    workers) and rateLimitPerSecond (a token bucket) hold it with a job at the time a slot
+ *    should be free.
  * 4. The rest are claimed (pending → sending, attempt counted, claim = job + pg-boss attempt).
  *
  * Every status change and job goes through store/deliveryState; this module only decides.
@@ -209,7 +210,7 @@ export async function admitBatch(
 }
 
 function noneHeld(): Record<HoldReason, number> {
-  return { order: 0, disabled: 0, circuit: 0, concurrency: 0, rate: 0 };
+  return { order: 0, disabled: 0, due: 0, circuit: 0, concurrency: 0, rate: 0 };
 }
 
 function emptyAdmission(): Admission {
@@ -274,6 +275,15 @@ export async function admitFully(
         const reason = holdReason(c);
         if (reason === null) return true;
         held[reason] += 1;
+        // Not due yet (this job came early): asked for again at its time, so that it has a job
+        // then whatever became of the one its retry queued.
+        if (reason === 'due' && c.delivery.nextAttemptAt) {
+          requeue.push({
+            deliveryId: c.delivery.id,
+            endpointId,
+            startAfter: c.delivery.nextAttemptAt,
+          });
+        }
         return false;
       });
       if (ok.length > 0) sendable.set(endpointId, ok);

@@ -13,6 +13,7 @@ import {
   allConditions,
   CLAIMABLE,
   conditionColumns,
+  DUE,
   FIRST_OF_LEAD,
   toConditions,
   type CandidateConditions,
@@ -115,14 +116,14 @@ export const claimSql = {
       ORDER BY d.created_at, d.id, c.ord`,
     values: [...requestValues(requests), breakerEnabled],
   }),
-  /** Per endpoint, its oldest pending delivery that is first of its lead. */
+  /** Per endpoint, its oldest pending delivery that is due and first of its lead. */
   probeTargets: (endpointIds: readonly string[]): Sql => ({
     text: `SELECT x.endpoint_id, x.id
       FROM unnest($1::text[]) AS e(id)
       CROSS JOIN LATERAL (
         SELECT d.endpoint_id, d.id FROM deliveries d
         WHERE d.endpoint_id = e.id AND d.status = 'pending' AND NOT d.test
-          AND ${FIRST_OF_LEAD}
+          AND ${DUE} AND ${FIRST_OF_LEAD}
         ORDER BY d.created_at, d.id LIMIT 1
       ) x`,
     values: [endpointIds],

@@ -22,7 +22,11 @@
 export const CLAIMABLE = `(d.status = 'pending' OR (d.status = 'sending'
   AND d.claim_job_id = c.job_id AND COALESCE(d.claim_attempt, -1) <= c.attempt))`;
 
-/** Due: its next attempt time has come (what a maxConcurrency endpoint's wake-up queues). */
+/**
+ * Due: its next attempt time has come. A retry is scheduled by the delivery's own job; any other
+ * job naming it before then (a duplicate, a re-enabled endpoint's, a woken one) must not send it
+ * early. `now()` is the claim's transaction start, after the fetch that found the job due.
+ */
 export const DUE = `(d.next_attempt_at IS NULL OR d.next_attempt_at <= now())`;
 
 /** No earlier message of the same lead to the same endpoint is pending or sending (R4 order). */
@@ -59,35 +63,38 @@ export const circuitClosed = (breaker: string): string =>
 export const UNLIMITED = `(e.max_concurrency IS NULL AND e.rate_limit_per_second IS NULL)`;
 
 /** Why the full admission holds a delivery back without claiming it. */
-export type HoldReason = 'order' | 'disabled' | 'circuit' | 'concurrency' | 'rate';
+export type HoldReason = 'order' | 'disabled' | 'due' | 'circuit' | 'concurrency' | 'rate';
 
 /**
  * The conditions the full admission checks one by one, in this order, and the reason it holds a
- * delivery for when one fails, without a job (whoever ends the state queues it again: the
- * hand-off, enabling the endpoint).
+ * delivery for when one fails: the first two without a job (whoever ends the state queues it
+ * again: the hand-off, enabling the endpoint), `due` with a job at its next attempt time.
  */
 export const HOLD_ORDER = [
   { condition: 'firstOfLead', reason: 'order' },
   { condition: 'enabled', reason: 'disabled' },
+  { condition: 'due', reason: 'due' },
 ] as const satisfies ReadonlyArray<{ condition: keyof CandidateConditions; reason: HoldReason }>;
 
 /** The conditions as the full admission reads them for each candidate (all claimable). */
 export interface CandidateConditions {
   firstOfLead: boolean;
   enabled: boolean;
+  due: boolean;
   circuitClosed: boolean;
   unlimited: boolean;
 }
 
 /** The same, as select-list columns of a candidates query; `breaker` as in circuitClosed. */
 export function conditionColumns(breaker: string): string {
-  return `${FIRST_OF_LEAD} AS k_first_of_lead, ${ENABLED} AS k_enabled,
+  return `${FIRST_OF_LEAD} AS k_first_of_lead, ${ENABLED} AS k_enabled, ${DUE} AS k_due,
     ${circuitClosed(breaker)} AS k_circuit_closed, ${UNLIMITED} AS k_unlimited`;
 }
 
 export interface ConditionRow {
   k_first_of_lead: boolean;
   k_enabled: boolean;
+  k_due: boolean;
   k_circuit_closed: boolean;
   k_unlimited: boolean;
 }
@@ -96,6 +103,7 @@ export function toConditions(row: ConditionRow): CandidateConditions {
   return {
     firstOfLead: row.k_first_of_lead,
     enabled: row.k_enabled,
+    due: row.k_due,
     circuitClosed: row.k_circuit_closed,
     unlimited: row.k_unlimited,
   };
@@ -108,7 +116,7 @@ export function toConditions(row: ConditionRow): CandidateConditions {
  * endpoint, which made a fan-out batch (many endpoints) much dearer (EXPLAIN ANALYZE).
  */
 export function allConditions(breaker: string): string {
-  return `${CLAIMABLE} AND ${FIRST_OF_LEAD} AND ${CURRENT}
+  return `${CLAIMABLE} AND ${DUE} AND ${FIRST_OF_LEAD} AND ${CURRENT}
     AND (SELECT ${ENABLED} AND ${UNLIMITED} AND ${circuitClosed(breaker)}
       FROM endpoints e LEFT JOIN endpoint_flow f ON f.endpoint_id = e.id
       WHERE e.id = d.endpoint_id)`;

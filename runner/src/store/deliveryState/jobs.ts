@@ -26,7 +26,10 @@ export interface PendingRow {
   next_attempt_at: Date | null;
 }
 
-/** A job for a pending delivery: now, or at its next attempt time when that is later. */
+/**
+ * A job for a pending delivery: now, or at its next attempt time when that is later (a retry
+ * waiting for its time). A job that still comes early is held until then by the claim (`DUE`).
+ */
 export function jobFor(row: PendingRow, now: Date): EnqueueRequest {
   return {
     deliveryId: row.id,

@@ -2,7 +2,7 @@
  * Requeue: new jobs for deliveries that stay pending. None of these changes a status; each only
  * makes sure a pending delivery that can go out has a job that will ask for it:
  *
- * - held: the full admission held it for its endpoint's limits;
+ * - held: the full admission held it for its endpoint's limits, or because it is not due yet;
  * - deferred: the worker gave a stuck lane's job back for later, and woke it early when the lane
  *   freed up;
  * - waiting: a maxConcurrency endpoint's slots freed up (its oldest due deliveries);
@@ -11,7 +11,7 @@
  * - the circuit probe: a job at the endpoint's next probe time, resolved by the full admission to
  *   the delivery to try.
  *
- * A second job for one delivery is harmless: the claim sends it once.
+ * A second job for one delivery is harmless: the claim sends it once, and not before it is due.
  */
 import type { Db, Sql } from '../../db/types.js';
 import { DUE, FIRST_OF_LEAD } from './conditions.js';
@@ -45,7 +45,7 @@ export const requeueSql = {
 export interface Held {
   deliveryId: string;
   endpointId: string;
-  /** When to ask again: a slot or token should be there. */
+  /** When to ask again: a slot or token should be there, or the delivery is due. */
   startAfter: Date;
 }
 
@@ -123,16 +123,21 @@ export async function releaseEndpoint(
 }
 
 /**
- * The endpoint was enabled: every pending delivery of it gets a job now (the claim holds those
- * whose lead has an earlier one open).
+ * The endpoint was enabled: every pending delivery of it gets a job (the claim holds those whose
+ * lead has an earlier one open), a retry at its time.
  */
-export async function releaseEnabled(tx: Db, queue: JobQueue, endpointId: string): Promise<number> {
+export async function releaseEnabled(
+  tx: Db,
+  queue: JobQueue,
+  endpointId: string,
+  now: Date = new Date(),
+): Promise<number> {
   const { text, values } = requeueSql.pending(endpointId);
   const { rows } = await tx.query<PendingRow>(text, values);
   await queueJobs(
     tx,
     queue,
-    rows.map((row) => ({ deliveryId: row.id, endpointId: row.endpoint_id })),
+    rows.map((row) => jobFor(row, now)),
   );
   return rows.length;
 }
