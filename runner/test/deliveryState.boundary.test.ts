@@ -55,7 +55,7 @@ test('inside it, jobs.ts alone calls enqueueDeliveries', () => {
 test('the patterns find the writers they are meant to find', () => {
   // Guards the test itself: a pattern that matched nothing would pass above for nothing.
   expect(matching(inside, DELIVERY_WRITE)).toEqual(
-    ['claim.ts', 'create.ts', 'order.ts', 'replay.ts', 'settle.ts'].map((name) =>
+    ['claim.ts', 'create.ts', 'order.ts', 'replay.ts', 'requeue.ts', 'settle.ts'].map((name) =>
       path.join('store', 'deliveryState', name),
     ),
   );

@@ -27,6 +27,7 @@ import {
   lockPairs,
   probeTargets,
   queueHeads,
+  releaseTakeovers,
   requeueHeld,
   supersede,
   type Candidate,
@@ -326,6 +327,15 @@ export async function admitFully(
     }
 
     const claimed = await claimAdmitted(tx, admitted);
+    // A dead worker's delivery that this job does not send (held) goes back to pending, where
+    // whoever ends the wait (or the held job queued above) finds it.
+    const admittedIds = new Set(admitted.map((r) => r.deliveryId));
+    await releaseTakeovers(
+      tx,
+      candidates
+        .filter((c) => c.delivery.status === 'sending' && !admittedIds.has(c.delivery.id))
+        .map((c) => c.request),
+    );
     for (const flow of dirty) await saveFlow(tx, flow);
     await requeueHeld(tx, queue, requeue);
     if (superseded.length > 0) {

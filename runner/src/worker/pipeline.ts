@@ -357,7 +357,7 @@ export class DeliveryPipeline {
     try {
       await withDbRetry(() =>
         deps.db.transaction(async (tx) => {
-          await requeueDeferred(tx, deps.queue, requests);
+          await requeueDeferred(tx, deps.queue, jobs, requests);
           await deps.queue.completeJobs(jobs, tx);
         }),
       );

@@ -14,13 +14,20 @@
  */
 
 /**
- * Claimable: pending, or left sending by an earlier attempt of the same job (its worker died) or
- * by this very attempt (a claim whose commit answer was lost, run again). pg-boss runs one attempt
- * of a job in one handler only, so neither lets two workers send one delivery. Anything else is
- * not the job's to send: the job is simply done.
+ * Left to the job: sending under an earlier attempt of the same job (its worker died) or under
+ * this very attempt (a claim whose commit answer was lost, run again). pg-boss runs one attempt of
+ * a job in one handler only, so taking it over never lets two workers send one delivery; and a
+ * job that does not send it must hand it back to pending (requeue.ts `releaseTakeovers`), since
+ * no other job can take it.
  */
-export const CLAIMABLE = `(d.status = 'pending' OR (d.status = 'sending'
-  AND d.claim_job_id = c.job_id AND COALESCE(d.claim_attempt, -1) <= c.attempt))`;
+export const LEFT_TO_JOB = `(d.status = 'sending' AND d.claim_job_id = c.job_id
+  AND COALESCE(d.claim_attempt, -1) <= c.attempt)`;
+
+/**
+ * Claimable: pending, or left to the job. Anything else is not the job's to send: the job is
+ * simply done.
+ */
+export const CLAIMABLE = `(d.status = 'pending' OR ${LEFT_TO_JOB})`;
 
 /**
  * Due: its next attempt time has come. A retry is scheduled by the delivery's own job; any other

@@ -7,6 +7,7 @@
  *   failed → resend, replay → pending
  *   pending → supersede → superseded (a newer lead_update carries the whole lead)
  *   succeeded | failed | superseded → hand-off: the lead's next message to the endpoint gets a job
+ *   sending (a dead worker's) → release → pending, when its job's retry does not send it
  *
  * - create (create.ts): intake's deliveries and jobs, a Send test's delivery (created sending);
  *   backfill (replay.ts);
@@ -15,7 +16,7 @@
  * - settle (settle.ts): succeeded, failed, or pending again with a retry job, then the hand-off;
  * - supersede and hand-off (order.ts), R4 order per endpoint and lead;
  * - requeue (requeue.ts): new jobs for deliveries that stay pending (held, deferred, woken,
- *   released, the circuit probe);
+ *   released, the circuit probe); a takeover a job does not send goes back to pending;
  * - resend, replay (replay.ts).
  *
  * Each stage takes the caller's transaction (`tx`) where it must commit with the caller's work,
@@ -55,7 +56,10 @@ export {
   requeueHeld,
   requeueWaiting,
   requeueWoken,
+  releaseTakeovers,
+  type DeferredJob,
   type Held,
+  type Takeover,
 } from './requeue.js';
 export {
   backfill,

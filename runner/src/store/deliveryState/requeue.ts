@@ -1,6 +1,6 @@
 /**
- * Requeue: new jobs for deliveries that stay pending. None of these changes a status; each only
- * makes sure a pending delivery that can go out has a job that will ask for it:
+ * Requeue: new jobs for deliveries that stay pending, so that a pending delivery that can go out
+ * has a job that will ask for it:
  *
  * - held: the full admission held it for its endpoint's limits, or because it is not due yet;
  * - deferred: the worker gave a stuck lane's job back for later, and woke it early when the lane
@@ -12,9 +12,11 @@
  *   the delivery to try.
  *
  * A second job for one delivery is harmless: the claim sends it once, and not before it is due.
+ * The one status change here: a dead worker's delivery that its job's retry does not send goes
+ * back to pending (releaseTakeovers).
  */
 import type { Db, Sql } from '../../db/types.js';
-import { DUE, FIRST_OF_LEAD } from './conditions.js';
+import { DUE, FIRST_OF_LEAD, LEFT_TO_JOB } from './conditions.js';
 import { jobFor, queueJobs, type EnqueueRequest, type JobQueue, type PendingRow } from './jobs.js';
 
 export const requeueSql = {
@@ -33,6 +35,18 @@ export const requeueSql = {
       WHERE d.endpoint_id = $1 AND d.status IN ('pending', 'sending') AND NOT d.test
       ORDER BY d.lead_id, d.created_at, d.id`,
     values: [endpointId],
+  }),
+  /** Deliveries left to the jobs asking for them back to pending, their claim cleared. */
+  releaseTakeovers: (takeovers: readonly Takeover[]): Sql => ({
+    text: `UPDATE deliveries d SET status = 'pending', claim_job_id = NULL, claim_attempt = NULL,
+        updated_at = now()
+      FROM unnest($1::text[], $2::text[], $3::int[]) AS c(id, job_id, attempt)
+      WHERE d.id = c.id AND ${LEFT_TO_JOB}`,
+    values: [
+      takeovers.map((t) => t.deliveryId),
+      takeovers.map((t) => t.jobId),
+      takeovers.map((t) => t.attempt),
+    ],
   }),
   /** Every pending delivery of an endpoint (what enabling it releases). */
   pending: (endpointId: string): Sql => ({
@@ -54,15 +68,59 @@ export async function requeueHeld(tx: Db, queue: JobQueue, held: readonly Held[]
   await queueJobs(tx, queue, held);
 }
 
+/** A job and the delivery it asks for: pg-boss's job id and attempt (retryCount). */
+export interface Takeover {
+  deliveryId: string;
+  jobId: string;
+  attempt: number;
+}
+
 /**
- * A stuck lane's jobs given back for later (`startAfter` on each; probe jobs stay probes); the
- * caller completes the old jobs in the same transaction.
+ * Gives back what a job does not send: a delivery left sending under an earlier attempt of that
+ * job (its worker died) goes back to pending, its claim cleared, its attempt still counted (as a
+ * takeover would count it). Only that job could take it over (LEFT_TO_JOB); once the job is done,
+ * or replaced by a new one, a delivery left sending would stay so, with no job, for good. Pending
+ * ones are untouched. The caller queues its next job, or leaves it to whoever ends its wait.
+ */
+export async function releaseTakeovers(tx: Db, takeovers: readonly Takeover[]): Promise<void> {
+  if (takeovers.length === 0) return;
+  const { text, values } = requeueSql.releaseTakeovers(takeovers);
+  await tx.query(text, values);
+}
+
+/** A job the worker gives back: pg-boss's id and attempt (retryCount). */
+export interface DeferredJob {
+  id: string;
+  retryCount: number;
+}
+
+/**
+ * A stuck lane's jobs given back for later: `requests[i]` is the new job of `jobs[i]` (with its
+ * `startAfter`; probe jobs stay probes), and the caller completes the old jobs in the same
+ * transaction. A retried job of a dead worker gives its delivery back first (releaseTakeovers):
+ * the new job has another id and could not take it over.
  */
 export async function requeueDeferred(
   tx: Db,
   queue: JobQueue,
+  jobs: readonly DeferredJob[],
   requests: readonly EnqueueRequest[],
 ): Promise<void> {
+  // A first attempt (the common deferral) has nothing left sending to give back.
+  await releaseTakeovers(
+    tx,
+    requests.flatMap((request, index) =>
+      request.deliveryId && jobs[index].retryCount > 0
+        ? [
+            {
+              deliveryId: request.deliveryId,
+              jobId: jobs[index].id,
+              attempt: jobs[index].retryCount,
+            },
+          ]
+        : [],
+    ),
+  );
   await queueJobs(tx, queue, requests);
 }
 
