@@ -18,6 +18,7 @@ export interface DeliveryBody {
   attemptCount: number;
   supersededBy: string | null;
   lastError: string | null;
+  nextAttemptAt: string | null;
 }
 
 export interface EndpointBody {
