@@ -16,10 +16,10 @@
 import fc from 'fast-check';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { Expression } from 'n8n-workflow';
 
 import { startReceiver, type Receiver } from '../../test/helpers/receiver';
 import { PROVIDER_KEY } from './helpers/app';
+import { spyOnExpressions, type ExpressionSpy } from './helpers/expressionSpy';
 import { createTestDb, type TestDb } from './helpers/db';
 import { eventually, readJson, startTestRunner, type TestRunner } from './helpers/runner';
 import { createScenario, type EndpointBody, type Scenario } from './helpers/scenario';
@@ -112,8 +112,7 @@ const hostileInstant = fc.oneof(
 
 let testDb: TestDb;
 let runner: TestRunner;
-const evaluated: string[] = [];
-let renderSpy: jest.SpyInstance;
+let expressions: ExpressionSpy;
 
 beforeAll(async () => {
   testDb = await createTestDb();
@@ -123,22 +122,11 @@ beforeAll(async () => {
     RETRY_SCHEDULE: '100ms,100ms,100ms',
     CIRCUIT_BREAKER_THRESHOLD: '0',
   });
-  const prototype = Expression.prototype as unknown as {
-    renderExpression(expression: string, data: unknown): unknown;
-  };
-  const render = prototype.renderExpression;
-  renderSpy = jest.spyOn(prototype, 'renderExpression').mockImplementation(function (
-    this: unknown,
-    expression: string,
-    data: unknown,
-  ) {
-    evaluated.push(String(expression));
-    return render.call(this, expression, data);
-  });
+  expressions = spyOnExpressions();
 });
 
 afterAll(async () => {
-  renderSpy.mockRestore();
+  expressions.restore();
   await runner.stop();
   await testDb.drop();
 });
@@ -479,7 +467,7 @@ describe('every API route, fuzzed', () => {
       expect(outcomes[route]?.accepted ?? 0).toBeGreaterThan(0);
       expect(outcomes[route]?.refused ?? 0).toBeGreaterThan(0);
     }
-    expect(evaluated).toEqual([]);
+    expect(expressions.evaluated).toEqual([]);
   });
 });
 
@@ -688,7 +676,7 @@ describe('every receiver answer, fuzzed', () => {
       String(request.headers['webhook-id']),
     );
     expect(received.sort()).toEqual([...bystanderIds].sort());
-    expect(evaluated).toEqual([]);
+    expect(expressions.evaluated).toEqual([]);
     const shown = await readJson<{ id: string }>(
       await bystander.call('GET', `/v1/endpoints/${bystanderEndpoint.id}`),
     );

@@ -5,9 +5,9 @@
  * evaluates any node parameter string that starts with `=`; the runner hands a seller's settings
  * to the nodes as data, so no expression is evaluated at all while delivering.
  */
-import { Expression } from 'n8n-workflow';
 
 import { startReceiver, type Receiver } from '../../test/helpers/receiver';
+import { spyOnExpressions, type ExpressionSpy } from './helpers/expressionSpy';
 import { createTestDb, type TestDb } from './helpers/db';
 import { eventually, readJson, startTestRunner, type TestRunner } from './helpers/runner';
 import { createScenario, type Scenario } from './helpers/scenario';
@@ -32,32 +32,18 @@ let hostileReceiver: Receiver;
 let plainReceiver: Receiver;
 let hostile: Scenario;
 let plain: Scenario;
-const evaluated: string[] = [];
-let renderSpy: jest.SpyInstance;
+let expressions: ExpressionSpy;
 
 beforeAll(async () => {
   testDb = await createTestDb();
   runner = await startTestRunner(testDb);
   hostile = await createScenario(runner, HOSTILE.workflowId);
   plain = await createScenario(runner, 'Plain Seller');
-  // Every n8n expression is rendered here, whichever engine evaluates it (a private method:
-  // reached through a view of the prototype that names it).
-  const prototype = Expression.prototype as unknown as {
-    renderExpression(expression: string, data: unknown): unknown;
-  };
-  const render = prototype.renderExpression;
-  renderSpy = jest.spyOn(prototype, 'renderExpression').mockImplementation(function (
-    this: unknown,
-    expression: string,
-    data: unknown,
-  ) {
-    evaluated.push(String(expression));
-    return render.call(this, expression, data);
-  });
+  expressions = spyOnExpressions();
 });
 
 afterAll(async () => {
-  renderSpy.mockRestore();
+  expressions.restore();
   await runner.stop();
   await testDb.drop();
 });
@@ -65,7 +51,7 @@ afterAll(async () => {
 beforeEach(async () => {
   hostileReceiver = await startReceiver('/hook');
   plainReceiver = await startReceiver('/hook');
-  evaluated.length = 0;
+  expressions.evaluated.length = 0;
 });
 
 afterEach(async () => {
@@ -104,7 +90,7 @@ test('a constant "={{ 6*7 }}" and a header "={{ 1+1 }}" arrive as typed, not as 
     answer: '={{ 6*7 }}',
   });
   expect(request.headers['x-calc']).toBe('={{ 1+1 }}');
-  expect(evaluated).toEqual([]);
+  expect(expressions.evaluated).toEqual([]);
 });
 
 test('JSON: constants, mapping outputs, headers, URL, name and lead values arrive as typed; another seller is untouched', async () => {
@@ -176,7 +162,7 @@ test('JSON: constants, mapping outputs, headers, URL, name and lead values arriv
     await hostile.call('GET', `/v1/endpoints/${endpoint.id}`),
   );
   expect(shown.name).toBe(HOSTILE.workflowId);
-  expect(evaluated).toEqual([]);
+  expect(expressions.evaluated).toEqual([]);
 });
 
 test.each([
@@ -242,7 +228,7 @@ test.each([
   await eventually(async () =>
     (await hostile.historyCount(endpoint.id)) === 1 ? true : undefined,
   );
-  expect(evaluated).toEqual([]);
+  expect(expressions.evaluated).toEqual([]);
 });
 
 test('Send test sends the settings as typed and shows that payload', async () => {
@@ -265,5 +251,5 @@ test('Send test sends the settings as typed and shows that payload', async () =>
   const [request] = await hostileReceiver.waitFor(1);
   expect(JSON.parse(request.body)).toEqual(expected);
   expect(request.headers['x-calc']).toBe('={{ 1+1 }}');
-  expect(evaluated).toEqual([]);
+  expect(expressions.evaluated).toEqual([]);
 });

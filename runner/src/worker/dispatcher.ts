@@ -120,29 +120,46 @@ function settingsFor(endpoint: DispatchEndpoint, concurrency: number): DeliveryS
   return settings;
 }
 
+/** What a failed attempt that got no answer (nothing sent, or no answer to show) reports. */
+export function unansweredReport(
+  deliveryId: string,
+  failure: Pick<AttemptReport, 'outcome' | 'error' | 'cause'> &
+    Partial<Pick<AttemptReport, 'startedAt' | 'durationMs' | 'payload' | 'contentType'>>,
+): AttemptReport {
+  return {
+    deliveryId,
+    startedAt: failure.startedAt ?? new Date(),
+    durationMs: failure.durationMs ?? 0,
+    success: false,
+    outcome: failure.outcome,
+    httpStatus: null,
+    error: failure.error,
+    retryAfterMs: null,
+    responseExcerpt: null,
+    responseInvalidUtf8: false,
+    requestHeaders: {},
+    payload: failure.payload ?? null,
+    contentType: failure.contentType ?? null,
+    cause: failure.cause,
+  };
+}
+
 /** Every delivery of a run that failed as a whole: retried on the schedule, not the receiver's fault. */
-function engineFailureReports(
+export function engineFailureReports(
   deliveries: readonly DispatchDelivery[],
   startedAt: Date,
   error: unknown,
 ): AttemptReport[] {
   const message = error instanceof Error ? error.message : String(error);
-  return deliveries.map((delivery) => ({
-    deliveryId: delivery.id,
-    startedAt,
-    durationMs: Date.now() - startedAt.getTime(),
-    success: false,
-    outcome: 'retryable',
-    httpStatus: null,
-    error: `workflow error: ${message}`,
-    retryAfterMs: null,
-    responseExcerpt: null,
-    responseInvalidUtf8: false,
-    requestHeaders: {},
-    payload: null,
-    contentType: null,
-    cause: 'workflow',
-  }));
+  return deliveries.map((delivery) =>
+    unansweredReport(delivery.id, {
+      startedAt,
+      durationMs: Date.now() - startedAt.getTime(),
+      outcome: 'retryable',
+      error: `workflow error: ${message}`,
+      cause: 'workflow',
+    }),
+  );
 }
 
 /**
@@ -205,22 +222,14 @@ export async function dispatchToEndpoint(
         asString(json?.error) ??
         workflowError ??
         'the workflow produced no delivery for this message';
-      return {
-        deliveryId: delivery.id,
+      return unansweredReport(delivery.id, {
         startedAt,
-        durationMs: 0,
-        success: false,
         outcome: 'permanent',
-        httpStatus: null,
         error: `workflow error: ${error}`,
-        retryAfterMs: null,
-        responseExcerpt: null,
-        responseInvalidUtf8: false,
-        requestHeaders: {},
+        cause: 'workflow',
         payload: body.body,
         contentType: body.contentType,
-        cause: 'workflow',
-      };
+      });
     }
     return {
       deliveryId: delivery.id,

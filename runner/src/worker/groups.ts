@@ -7,7 +7,12 @@ import type { Delivery } from '../store/deliveries.js';
 import { getEndpointsByIds, type Endpoint } from '../store/endpoints.js';
 import type { Admission, KnownCircuit } from './admission.js';
 import { circuitUnchanged, recordCircuitOutcomes, type CircuitOutcome } from './circuitBreaker.js';
-import { dispatchToEndpoint, type AttemptReport } from './dispatcher.js';
+import {
+  dispatchToEndpoint,
+  engineFailureReports,
+  unansweredReport,
+  type AttemptReport,
+} from './dispatcher.js';
 import { signingSecretsOf } from './signingSecrets.js';
 import type { WorkerDeps } from './worker.js';
 import { MAX_CONCURRENCY } from '../../../nodes/WebhookDeliver/WebhookDeliver.node.js';
@@ -61,34 +66,17 @@ export async function dispatchGroup(
     });
   } catch (error) {
     // An engine failure is not the receiver's fault: record it and let the schedule retry.
-    const message = error instanceof Error ? error.message : String(error);
     deps.logger.error({ err: error, endpointId: endpoint.id }, 'workflow execution failed');
-    return deliveries.map((delivery) => ({
-      ...missingEndpointReport(delivery),
-      outcome: 'retryable' as const,
-      error: `workflow error: ${message}`,
-      cause: 'workflow',
-    }));
+    return engineFailureReports(deliveries, new Date(), error);
   }
 }
 
 export function missingEndpointReport(delivery: Delivery): AttemptReport {
-  return {
-    deliveryId: delivery.id,
-    startedAt: new Date(),
-    durationMs: 0,
-    success: false,
+  return unansweredReport(delivery.id, {
     outcome: 'permanent',
-    httpStatus: null,
     error: 'endpoint no longer exists',
-    retryAfterMs: null,
-    responseExcerpt: null,
-    responseInvalidUtf8: false,
-    requestHeaders: {},
-    payload: null,
-    contentType: null,
     cause: null,
-  };
+  });
 }
 
 /** Counts a recorded group's outcomes on its endpoint's circuit (Send tests never count). */
