@@ -584,21 +584,14 @@ describe('settings', () => {
     throw new Error('expected a ConfigError');
   }
 
-  test('defaults: 30 days, 5000 rows a statement, every hour', () => {
-    expect(loadConfig(base, quiet)).toMatchObject({
-      retentionDays: 30,
-      retentionBatchSize: 5000,
-      retentionIntervalMs: 3_600_000,
-    });
+  test('default: 30 days', () => {
+    expect(loadConfig(base, quiet)).toMatchObject({ retentionDays: 30 });
   });
 
   test('set', () => {
-    expect(
-      loadConfig(
-        { ...base, RETENTION_DAYS: '7', RETENTION_BATCH_SIZE: '250', RETENTION_INTERVAL: '15m' },
-        quiet,
-      ),
-    ).toMatchObject({ retentionDays: 7, retentionBatchSize: 250, retentionIntervalMs: 900_000 });
+    expect(loadConfig({ ...base, RETENTION_DAYS: '7' }, quiet)).toMatchObject({
+      retentionDays: 7,
+    });
   });
 
   test('bad values name their variable', () => {
@@ -607,19 +600,6 @@ describe('settings', () => {
     ]);
     expect(problems({ RETENTION_DAYS: 'a month' })).toEqual([
       'RETENTION_DAYS must be an integer from 0 to 36500 (got "a month")',
-    ]);
-    expect(problems({ RETENTION_BATCH_SIZE: '0' })).toEqual([
-      'RETENTION_BATCH_SIZE must be an integer from 1 to 100000 (got "0")',
-    ]);
-    expect(problems({ RETENTION_INTERVAL: 'hourly' })).toEqual([
-      'RETENTION_INTERVAL "hourly" is not a duration (use a number with ms, s, m or h, e.g. 500ms, 5s, 1m, 2h)',
-    ]);
-    expect(problems({ RETENTION_INTERVAL: '100ms' })).toEqual([
-      'RETENTION_INTERVAL must be from 1s to 24h (got "100ms")',
-    ]);
-    expect(problems({ RETENTION_INTERVAL: '48h', RETENTION_DAYS: '1.5' })).toEqual([
-      'RETENTION_DAYS must be an integer from 0 to 36500 (got "1.5")',
-      'RETENTION_INTERVAL must be from 1s to 24h (got "48h")',
     ]);
   });
 
