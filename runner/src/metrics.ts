@@ -41,7 +41,7 @@ export function setQueueDepthSource(source: (() => Promise<QueueDepth>) | null):
   depthSource = source;
 }
 
-export const queueDepth = new Gauge({
+new Gauge({
   name: 'lead_delivery_queue_depth',
   help: 'Delivery jobs in the pg-boss queue, by state (ready, deferred, active), as of its last monitor pass',
   labelNames: ['state'] as const,

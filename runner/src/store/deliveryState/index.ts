@@ -27,9 +27,6 @@ export {
   createDeliveries,
   createNewLead,
   createTestDelivery,
-  type NewDelivery,
-  type NewLeadInput,
-  type NewLeadResult,
 } from './create.js';
 export {
   claimAdmitted,
@@ -38,16 +35,15 @@ export {
   probeTargets,
   type Candidate,
   type ClaimRequest,
-  type FastClaim,
 } from './claim.js';
-export { HOLD_ORDER, type CandidateConditions, type HoldReason } from './conditions.js';
+export { HOLD_ORDER, type HoldReason } from './conditions.js';
 export {
   continueSettled,
   writeSettlements,
   type Settlement,
   type SettleRequest,
 } from './settle.js';
-export { lockPairs, queueHeads, supersede, type Pair, type Superseded } from './order.js';
+export { lockPairs, queueHeads, supersede } from './order.js';
 export {
   queueProbe,
   releaseEnabled,
@@ -57,14 +53,10 @@ export {
   requeueWaiting,
   requeueWoken,
   releaseTakeovers,
-  type DeferredJob,
   type Held,
-  type Takeover,
 } from './requeue.js';
 export {
   backfill,
   replayFailed,
   resendDelivery,
-  type ResendResult,
-  type TimeRange,
 } from './replay.js';
