@@ -167,6 +167,20 @@ const settings = (overrides: Partial<RetentionSettings> = {}): RetentionSettings
 });
 
 describe('purgeExpired', () => {
+  test('the batch is read from the partial index deliveries_finished_idx (PostgreSQL planner)', async () => {
+    // The index's predicate and the statement's must match for the planner to prove the index
+    // usable: a difference in wording or in a new PostgreSQL's proof makes this fail.
+    if (t.kind !== 'postgres') return;
+    const { retentionSql } = await import('../src/store/retention.js');
+    const sql = retentionSql.purgeFinished(ago(CUTOFF_DAYS), 100);
+    const { rows } = await t.db.transaction(async (tx) => {
+      await tx.query('SET LOCAL enable_seqscan = off');
+      return tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql.text}`, sql.values);
+    });
+    const plan = rows.map((row) => row['QUERY PLAN']).join('\n');
+    expect(plan).toMatch(/Index (Only )?Scan using deliveries_finished_idx/);
+  });
+
   test('deletes finished deliveries older than the cutoff with their attempts, keeps recent ones', async () => {
     const old: string[] = [];
     for (const status of ['succeeded', 'failed', 'cancelled', 'superseded'] as const) {
