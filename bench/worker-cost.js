@@ -19,7 +19,7 @@ const LEADS = Number(process.env.LEADS || 20000);
 const ENDPOINTS = Number(process.env.ENDPOINTS || 1);
 const PREFILL = Number(process.env.PREFILL || 0);
 const TEMPLATE = `ld_bench_worker_${LEADS}x${ENDPOINTS}${PREFILL ? `_${PREFILL}` : ''}`;
-const RUN_DB = 'ld_bench_worker_run';
+const RUN_DB = lib.ownDatabaseName('ld_bench_worker_run');
 
 /** CPU by thread name: V8's garbage collector helpers show up as V8Worker. */
 function threadCpu(pid) {
