@@ -124,10 +124,10 @@ export async function runRetention(db: Db, options: PurgeOptions): Promise<Purge
  * day's expired history goes in few statements, small enough that no statement holds locks or
  * bloats the WAL for long (docs/architecture.md, retention).
  */
-export const RETENTION_BATCH_SIZE = 5000;
+const RETENTION_BATCH_SIZE = 5000;
 
 /** Time between retention runs of a worker process, from the end of one to the next. */
-export const RETENTION_INTERVAL_MS = 3_600_000;
+const RETENTION_INTERVAL_MS = 3_600_000;
 
 export interface RetentionSettings {
   /** 0: keep forever (no loop). */

@@ -251,4 +251,3 @@ export async function historyPage(db: Db, query: HistoryQuery): Promise<HistoryP
         : null,
   };
 }
-

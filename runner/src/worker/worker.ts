@@ -49,7 +49,7 @@ const POLL_INTERVAL_MS = 1000;
  * more memory per worker. Beyond this size the gain stopped. Small batches at moderate rates are
  * unaffected: a fetch takes what is there.
  */
-export const WORKER_BATCH_SIZE = 300;
+const WORKER_BATCH_SIZE = 300;
 
 /** The pipeline a worker runs, with the process's endpoint cache. */
 export function createPipeline(workerDeps: WorkerDeps): DeliveryPipeline {

@@ -23,11 +23,7 @@
  * and the queue only as a `JobQueue` (jobs.ts, the one call of `enqueueDeliveries`).
  */
 export type { JobQueue } from './jobs.js';
-export {
-  createDeliveries,
-  createNewLead,
-  createTestDelivery,
-} from './create.js';
+export { createDeliveries, createNewLead, createTestDelivery } from './create.js';
 export {
   claimAdmitted,
   fastClaim,
@@ -55,8 +51,4 @@ export {
   releaseTakeovers,
   type Held,
 } from './requeue.js';
-export {
-  backfill,
-  replayFailed,
-  resendDelivery,
-} from './replay.js';
+export { backfill, replayFailed, resendDelivery } from './replay.js';
