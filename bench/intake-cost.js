@@ -10,7 +10,7 @@ const { setUpSeller, intake } = require('./scenarios');
 
 const LEADS = Number(process.env.LEADS || 3000);
 const ENDPOINTS = Number(process.env.ENDPOINTS || 1);
-const DATABASE = 'ld_bench_intake';
+const DATABASE = lib.ownDatabaseName('ld_bench_intake');
 
 async function main() {
   const receiver = await lib.startReceiver();

@@ -21,7 +21,7 @@ const { setUpSeller } = require('./scenarios');
 
 const RATE = Number(process.env.RATE || 200);
 const SECONDS = Number(process.env.SECONDS || 15);
-const DATABASE = 'ld_bench_latency';
+const DATABASE = lib.ownDatabaseName('ld_bench_latency');
 
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);

@@ -45,13 +45,22 @@ async function dropDatabase(name) {
   await admin.end();
 }
 
-/** Runs `fn(url)` on a fresh database `name`, dropped afterwards. */
+/**
+ * `name` made this run's own: a database is dropped WITH (FORCE) before it is made, so two runs
+ * (another checkout's, on the same server) under one name would end each other's.
+ */
+function ownDatabaseName(name) {
+  return `${name}_${process.pid}`;
+}
+
+/** Runs `fn(url)` on a fresh database of this run's own (see ownDatabaseName), dropped afterwards. */
 async function withDatabase(name, fn) {
-  const url = await createDatabase(name);
+  const own = ownDatabaseName(name);
+  const url = await createDatabase(own);
   try {
     return await fn(url);
   } finally {
-    await dropDatabase(name);
+    await dropDatabase(own);
   }
 }
 
@@ -265,6 +274,7 @@ module.exports = {
   cpuSeconds,
   createDatabase,
   dropDatabase,
+  ownDatabaseName,
   percentile,
   pool,
   postgresCpuSeconds,

@@ -4,7 +4,7 @@
 // (P1 with P1b–P1d and P6, P2 with P2b and P2c, P3, P4, P5, E1, P7 with P7s, P8, P9) and leaves
 // docs/benchmarks.md alone. BENCH_BASELINE=<git ref> runs P7–P9 against that commit too.
 const { execFileSync } = require('node:child_process');
-const { readFileSync, writeFileSync } = require('node:fs');
+const { writeFileSync } = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const lib = require('./lib');
@@ -324,7 +324,11 @@ ${compared.length > 0 ? `${receiverMethod(compared)}\n` : ''}
 ## Results
 ${table}
 
-${readFileSync(path.join(__dirname, 'history.md'), 'utf8')}`;
+## Before and after
+
+What each change measured, run after run, is in [bench/history.md](../bench/history.md), written
+there once; this file holds the latest run.
+`;
   if (ONLY.length > 0) {
     console.log(
       `\nBENCH_ONLY=${ONLY.join(',')}: docs/benchmarks.md left as it is (it holds a whole run)`,

@@ -8,7 +8,7 @@
 //   PREFILL=1000000 node bench/...       P5: that many old rows in deliveries, attempts and jobs
 //   RUNS=5 REBUILD=1 node bench/...      rebuild the template first (after a migration)
 //   WORKER_NODE_OPTIONS="--cpu-prof"     passed to the worker (profiles, V8 flags)
-//   WORKER_ENV='{"WORKER_BATCH_SIZE":"100"}'  more environment for the worker
+//   WORKER_ENV='{"WORKER_MAX_IN_FLIGHT":"500"}'  more environment for the worker
 const { readFileSync, readdirSync } = require('node:fs');
 const pg = require('pg');
 const lib = require('./lib');
@@ -19,7 +19,7 @@ const LEADS = Number(process.env.LEADS || 20000);
 const ENDPOINTS = Number(process.env.ENDPOINTS || 1);
 const PREFILL = Number(process.env.PREFILL || 0);
 const TEMPLATE = `ld_bench_worker_${LEADS}x${ENDPOINTS}${PREFILL ? `_${PREFILL}` : ''}`;
-const RUN_DB = 'ld_bench_worker_run';
+const RUN_DB = lib.ownDatabaseName('ld_bench_worker_run');
 
 /** CPU by thread name: V8's garbage collector helpers show up as V8Worker. */
 function threadCpu(pid) {

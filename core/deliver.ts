@@ -46,7 +46,7 @@ export interface AttemptResult {
   durationMs: number;
   error: string | null;
   retryAfterMs: number | null;
-  /** The first 2 KB of the response body as text (bytes that are not UTF-8 become U+FFFD). */
+  /** The response body's first RESPONSE_EXCERPT_BYTES as text (bytes not UTF-8 become U+FFFD). */
   responseExcerpt: string | null;
   /** Some of the excerpt's bytes were not UTF-8 (each such sequence shows as U+FFFD). */
   responseInvalidUtf8: boolean;

@@ -6,8 +6,8 @@
  *
  * undici's low-level `dispatch` with a handler of plain callbacks, not node:http nor undici's
  * `request()`: no ClientRequest/IncomingMessage, no body stream and no AbortController per
- * request. Measured in the benchmark's P1 (20,000 deliveries): the worker's CPU per delivery fell
- * from ~255 µs to ~220 µs, a third of it garbage collection on V8's helper threads.
+ * request. The worker's CPU per delivery fell noticeably, much of it garbage collection on V8's
+ * helper threads (bench/history.md).
  *
  * Keep-alive: undici checks an idle pooled socket for a pending close before reusing it and
  * retires sockets by the server's `Keep-Alive: timeout` hint, the stale-socket race node:http
@@ -17,7 +17,7 @@ import { Agent, buildConnector, type Dispatcher } from 'undici';
 import type { LookupFunction } from 'node:net';
 import { decodeUtf8 } from './storableText.js';
 
-/** The history keeps the first 2 KB of a response (R6). */
+/** How much of a response the history keeps, in bytes (R6). */
 export const RESPONSE_EXCERPT_BYTES = 2048;
 
 /**
@@ -111,7 +111,7 @@ const NO_EXCERPT = { excerpt: null, excerptInvalidUtf8: false };
 
 /**
  * The excerpt as text. `cut`: the body went on past these bytes, so a multi-byte character cut at
- * the 2 KB boundary is left out (the excerpt stays within the byte budget) rather than reported as
+ * the RESPONSE_EXCERPT_BYTES boundary is left out (the excerpt stays within the byte budget) rather than reported as
  * invalid. Bytes that are not UTF-8 are replaced by U+FFFD and reported, so that the history can
  * say the receiver's answer was not shown as it was.
  */

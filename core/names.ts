@@ -135,7 +135,7 @@ export function assertValidNames(names: readonly string[], format: PayloadFormat
 /**
  * The names each format accepted last. The items of one endpoint carry the same names in the same
  * order, so a batch is checked once and every further item costs a comparison: the full check
- * per item was most of the JSON formatter's time and allocation (2.7 KB per delivery).
+ * per item was most of the JSON formatter's time and allocation.
  */
 const lastAccepted = new Map<PayloadFormat, string[]>();
 

@@ -5,21 +5,13 @@ import {
   type MappedLead,
   type PayloadFormat,
 } from '../types.js';
-import { FORM_CONTENT_TYPE, formatForm } from './form.js';
-import { HUBSPOT_CONTENT_TYPE, formatHubSpot } from './hubspot.js';
-import { JSON_CONTENT_TYPE, formatJson } from './json.js';
-import { XML_CONTENT_TYPE, formatXml } from './xml.js';
+import { formatForm } from './form.js';
+import { formatHubSpot } from './hubspot.js';
+import { formatJson } from './json.js';
+import { formatXml } from './xml.js';
 
-export { buildJsonObject } from './json.js';
-export { escapeXmlText, XML_DECLARATION } from './xml.js';
-export type { HubSpotField, HubSpotPayload } from './hubspot.js';
-
-export const CONTENT_TYPES: Readonly<Record<PayloadFormat, string>> = Object.freeze({
-  json: JSON_CONTENT_TYPE,
-  xml: XML_CONTENT_TYPE,
-  form: FORM_CONTENT_TYPE,
-  hubspot: HUBSPOT_CONTENT_TYPE,
-});
+export { escapeXmlText } from './xml.js';
+export type { HubSpotPayload } from './hubspot.js';
 
 export interface FormatOptions {
   /** The endpoint URL; required by the hubspot format (its WEBHOOKURL property). */

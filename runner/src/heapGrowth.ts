@@ -3,15 +3,22 @@ import { setFlagsFromString } from 'node:v8';
 const FLAG = '--heap-growing-percent';
 
 /**
- * Caps how far V8 lets the old generation grow past what survived its last full collection.
- * A worker's batches live long enough to be promoted, and V8's own factor (up to 4x at a high
- * allocation rate) let that garbage pile up to ~390 MB of RSS around ~90 MB of live data; 1.6x
- * holds a worker near 235 MB at about the same throughput (docs/benchmarks.md, P6). The flag
- * is read at every heap limit computation, so setting it after start takes effect; Node
- * refuses it in NODE_OPTIONS, so a flag given on node's command line wins over the setting.
+ * How far, in percent, V8 may let the old generation grow past what survived its last full
+ * collection. Chosen by the benchmark (bench/history.md, HEAP_GROWING_PERCENT): a worker's
+ * batches live long enough to be promoted, and V8's own factor, which grows with the allocation
+ * rate, lets that garbage pile up to several times the live data; a lower cap costs throughput
+ * to more frequent full collections.
+ */
+export const HEAP_GROWING_PERCENT = 60;
+
+/**
+ * Sets V8's heap growing factor for this process. The flag is read at every heap limit
+ * computation, so setting it after start takes effect. Node refuses it in NODE_OPTIONS, so a
+ * flag given on node's command line (`node --heap-growing-percent=N`) wins: the way to another
+ * trade between memory and CPU.
  */
 export function applyHeapGrowth(
-  percent: number,
+  percent: number = HEAP_GROWING_PERCENT,
   execArgv: readonly string[] = process.execArgv,
   setFlags: (flags: string) => void = setFlagsFromString,
 ): boolean {

@@ -21,7 +21,7 @@ const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
 /**
  * The 80 random bits as two 40-bit halves in plain numbers (exact below 2^53): BigInt arithmetic
- * cost ~2 µs and ~1 KB of garbage per id, and a worker makes one per attempt.
+ * allocates several objects per id, and a worker makes one per attempt.
  */
 const HALF = 2 ** 40;
 const randomSource = Buffer.alloc(10);

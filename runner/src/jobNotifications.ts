@@ -3,8 +3,7 @@
  *
  * pg-boss inlines a `pg_notify` into every job insert of a notify-enabled queue, and its own
  * listener answers each one by waking every fetch loop of the queue: with four loops, a lead
- * arriving alone cost four job fetches, three of them empty (3.8 fetches per lead at 50 leads/s,
- * each planned anew: 2.5 ms of PostgreSQL's time per lead, pg_stat_statements). This listener
+ * arriving alone cost four job fetches, three of them empty, each planned anew. This listener
  * hears the same notifications and wakes the worker's one fetch loop (worker/fetcher.ts).
  *
  * The channel is pg-boss's: `pgboss_` and the first 24 hex digits of the SHA-224 of its schema

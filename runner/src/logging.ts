@@ -84,7 +84,7 @@ export function createLogger(
 ): Logger {
   const options = loggerOptions(config.logLevel);
   // Asynchronous writes (lines written while a write is in flight go out together): a line per
-  // request written synchronously to a pipe cost a third of the runner's CPU under load (bench P2).
+  // request written synchronously to a pipe was a large share of the runner's CPU under load.
   // Flushed on shutdown (flushLogger).
   return pino(options, destination ?? pino.destination({ dest: 1, sync: false }));
 }

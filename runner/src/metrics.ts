@@ -6,9 +6,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { QueueDepth } from './queue.js';
 
 export const registry = new Registry();
-// The event loop delay is sampled every 100 ms: prom-client's default of 10 ms wakes each idle
-// process 100 times a second (~9 ms of CPU a second per process on this project's 2-core VM,
-// against ~2.5 ms at 100 ms), for a gauge Prometheus scrapes every 15 s or so.
+// The event loop delay is sampled ten times less often than prom-client's default, which wakes
+// each idle process a hundred times a second and costs an idle runner real CPU, for a gauge
+// Prometheus scrapes only every few seconds.
 collectDefaultMetrics({
   register: registry,
   prefix: 'lead_delivery_',
@@ -41,7 +41,7 @@ export function setQueueDepthSource(source: (() => Promise<QueueDepth>) | null):
   depthSource = source;
 }
 
-export const queueDepth = new Gauge({
+new Gauge({
   name: 'lead_delivery_queue_depth',
   help: 'Delivery jobs in the pg-boss queue, by state (ready, deferred, active), as of its last monitor pass',
   labelNames: ['state'] as const,

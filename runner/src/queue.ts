@@ -12,10 +12,10 @@
  *
  * Job ids are UUIDv7 (time-ordered), not pg-boss's random v4: its primary key is (name, id), and
  * random ids put every new job, and every fetch's and settle's lookup of it, on a random leaf
- * page of that index. Once the job table is larger than the cache (P5: a million retained jobs),
- * that was a page read per job and a full-page WAL image per first write of a page after a
- * checkpoint (the fetch of 200 jobs: 14 -> 36 ms, pg_stat_statements); time-ordered ids keep
- * new jobs together at the index's right edge.
+ * page of that index. Once the job table is larger than the cache (many retained jobs), that was
+ * a page read per job and a full-page WAL image per first write of a page after a checkpoint, and
+ * the fetch slowed down with the table; time-ordered ids keep new jobs together at the index's
+ * right edge.
  *
  * pg-boss is ESM-only and the runner compiles to CommonJS: it is loaded with `import()`.
  */
@@ -351,8 +351,8 @@ export async function createQueue(options: CreateQueueOptions): Promise<Delivery
       if (jobs.length === 0) return;
       // Deleted rather than marked completed: pg-boss's complete is an update that writes a new
       // version of the job row and an entry in three of its indexes, and its maintenance deletes
-      // the row a day later anyway. A fenced delete only marks the row (one batch of 200 jobs on
-      // one connection: 22-26 -> 7.5-8.5 µs of PostgreSQL CPU per job, WAL 553 -> 59 bytes).
+      // the row a day later anyway. A fenced delete only marks the row: a fraction of the CPU and
+      // WAL per job (bench/history.md).
       await boss.deleteJob(QUEUE, attemptsOf(jobs), tx ? { db: tx } : undefined);
     },
 
@@ -381,17 +381,16 @@ export async function createQueue(options: CreateQueueOptions): Promise<Delivery
  * The connections pg-boss's fetch runs on (PostgreSQL), for two reasons.
  *
  * The fetch's text has no parameters (the queue name and batch size are written into it), so
- * pg-boss sends it as a simple query and PostgreSQL plans it at every call: 0.37 ms of planning
- * against 0.15 ms of execution a call at 200 leads/s (pg_stat_statements with track_planning),
- * about a quarter of a millisecond of PostgreSQL's CPU per lead. Here it is a named statement,
+ * pg-boss sends it as a simple query and PostgreSQL plans it at every call, and planning cost more
+ * than executing it (pg_stat_statements with track_planning). Here it is a named statement,
  * planned once per connection; a plan made while the job table was small is made again whenever
  * the table is analyzed (the worker's statistics round, autovacuum), which invalidates it.
  *
  * `random_page_cost` 1.1 instead of 4, the usual setting where the data is cached or on SSD: the
  * fetch joins the jobs it picked (LIMIT batch size) back to the job table, and with the default
  * an index probe per job looked dearer than reading the whole table, so below a few hundred
- * thousand rows every fetch hashed the job table, dead rows included (EXPLAIN ANALYZE, 20,000
- * jobs, 200 fetched: 24 ms with the sequential scan, 7.7 ms with the probes). Only this statement
+ * thousand rows every fetch hashed the job table, dead rows included, several times slower than
+ * the probes (EXPLAIN ANALYZE). Only this statement
  * runs on these connections.
  *
  * Like pg-boss's own pool, these commit without waiting for the WAL flush (see createQueue).

@@ -106,7 +106,7 @@ export async function startRuntime(
   const worker = runsWorker
     ? await startWorker({ db, queue, box, config, logger: logger.child({ role: 'worker' }) })
     : null;
-  // Old finished deliveries and attempts: deleted now and then every RETENTION_INTERVAL, by one
+  // Old finished deliveries and attempts: deleted now and then every RETENTION_INTERVAL_MS, by one
   // worker process at a time.
   const retention = runsWorker
     ? startRetention({ db, logger: logger.child({ role: 'retention' }), settings: config })

@@ -2,7 +2,8 @@
  * The delivery settings of the environment: schemas for shared servers, the circuit breaker, and
  * what the runtime gives n8n-core (its user folder and an encryption key).
  */
-import { ConfigError, loadConfig, parseDuration } from '../src/config.js';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { parseDuration } from '../src/settings.js';
 import { n8nEncryptionKey, prepareN8nEnvironment } from '../src/engine/n8nEnvironment.js';
 
 const quiet = { notice: () => {} };

@@ -2,13 +2,9 @@
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import {
-  ConfigError,
-  isAllowedPrivateTarget,
-  loadConfig,
-  parseAllowedTargets,
-  parseRetrySchedule,
-} from '../src/config.js';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { isAllowedPrivateTarget, parseAllowedTargets } from '../src/security/allowedTargets.js';
+import { parseRetrySchedule } from '../src/settings.js';
 
 const KEY_HEX = 'ab'.repeat(32);
 const quiet = { notice: () => {} };
@@ -39,8 +35,6 @@ test('defaults', () => {
     logLevel: 'info',
     workerMaxInFlight: 2000,
     endpointMaxInFlight: 100,
-    workerBatchSize: 300,
-    heapGrowingPercent: 60,
   });
   expect(config.secretsKey).toEqual(Buffer.from(KEY_HEX, 'hex'));
 });
@@ -58,8 +52,6 @@ test('every variable', () => {
       DATA_DIR: '/var/lib/ld',
       WORKER_MAX_IN_FLIGHT: '5000',
       ENDPOINT_MAX_IN_FLIGHT: '20',
-      WORKER_BATCH_SIZE: '50',
-      HEAP_GROWING_PERCENT: '0',
     },
     quiet,
   );
@@ -71,8 +63,6 @@ test('every variable', () => {
     logLevel: 'debug',
     workerMaxInFlight: 5000,
     endpointMaxInFlight: 20,
-    workerBatchSize: 50,
-    heapGrowingPercent: 0,
   });
   expect(config.secretsKey).toEqual(Buffer.alloc(32, 7));
   expect(config.allowedPrivateTargets).toEqual([
@@ -96,9 +86,7 @@ test.each([
   [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
   [{ WORKER_MAX_IN_FLIGHT: '0' }, 'WORKER_MAX_IN_FLIGHT'],
   [{ ENDPOINT_MAX_IN_FLIGHT: '0' }, 'ENDPOINT_MAX_IN_FLIGHT'],
-  [{ WORKER_BATCH_SIZE: '1.5' }, 'WORKER_BATCH_SIZE'],
-  [{ HEAP_GROWING_PERCENT: '-10' }, 'HEAP_GROWING_PERCENT'],
-  [{ HEAP_GROWING_PERCENT: 'half' }, 'HEAP_GROWING_PERCENT'],
+  [{ WORKER_MAX_IN_FLIGHT: '1.5' }, 'WORKER_MAX_IN_FLIGHT'],
   [{ PROVIDER_API_KEY: 'short' }, 'PROVIDER_API_KEY'],
 ])('%j is refused naming %s', (env, name) => {
   const found = problems({ ...base, ...env });

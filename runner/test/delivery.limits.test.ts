@@ -16,8 +16,8 @@ let scenario: Scenario;
 beforeAll(async () => {
   testDb = await createTestDb();
   // Two runners (two pg-boss instances and worker pools) on one database: limits are global.
-  first = await startTestRunner(testDb, { WORKER_BATCH_SIZE: '3' });
-  second = await startTestRunner(testDb, { WORKER_BATCH_SIZE: '3' });
+  first = await startTestRunner(testDb, {}, { workerBatchSize: 3 });
+  second = await startTestRunner(testDb, {}, { workerBatchSize: 3 });
 });
 
 afterAll(async () => {

@@ -20,8 +20,8 @@ let receiver: Receiver;
 
 beforeAll(async () => {
   testDb = await createTestDb();
-  first = await startTestRunner(testDb, { WORKER_BATCH_SIZE: '20' });
-  second = await startTestRunner(testDb, { WORKER_BATCH_SIZE: '20' });
+  first = await startTestRunner(testDb, {}, { workerBatchSize: 20 });
+  second = await startTestRunner(testDb, {}, { workerBatchSize: 20 });
   receiver = await startReceiver('/hook');
 });
 

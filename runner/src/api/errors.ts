@@ -27,7 +27,7 @@ export const notFound = (what: string, details: ErrorDetail[] = []) =>
   new ApiError(404, 'not_found', `${what} not found`, details);
 
 /**
- * The most problems one answer lists. A body of many small wrong values (a 1 MB array of numbers
+ * The most problems one answer lists. A body of many small wrong values (a megabyte of numbers
  * where objects belong) would otherwise be answered with a problem each, many times its size.
  */
 export const MAX_ERROR_DETAILS = 100;

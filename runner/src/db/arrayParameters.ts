@@ -1,7 +1,7 @@
 /**
  * Array parameters as PostgreSQL array literals, built in one pass. node-postgres does the same
- * by string concatenation element by element, which a worker's allocation profile showed at ~2 KB
- * of garbage per delivery (the batch statements pass hundreds of ids at a time). The literal is
+ * by string concatenation element by element, which showed in a worker's allocation profile (the
+ * batch statements pass hundreds of ids at a time). The literal is
  * the one node-postgres would send: every element double-quoted with `\` and `"` escaped, null
  * unquoted as NULL; arrays of anything else (nested arrays, dates, buffers, objects) are left to
  * node-postgres.

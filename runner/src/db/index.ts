@@ -5,10 +5,8 @@ import { createPgliteDb } from './pglite.js';
 import { createPostgresDb } from './postgres.js';
 import type { Db } from './types.js';
 
-export type { Db, QueryResult, Sql } from './types.js';
-export { PgliteDb, createPgliteDb } from './pglite.js';
-export { PostgresDb, createPostgresDb } from './postgres.js';
-export { migrate, loadMigrations, migrationsDir } from './migrate.js';
+export type { Db } from './types.js';
+export { migrate } from './migrate.js';
 
 export interface OpenDbOptions {
   schema?: string;

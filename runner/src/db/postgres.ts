@@ -15,8 +15,8 @@ export interface PostgresDbOptions {
 /**
  * How long an unused pooled connection stays open. node-postgres closes it after 10 s, so with
  * leads further apart than that each one opened connections again on its way through the API
- * and the worker: ~3 ms per connection on this machine, plus a new backend's first statements
- * (catalog lookups, and parse and plan of every prepared statement once more).
+ * and the worker: a new connection's handshake, plus a new backend's first statements (catalog
+ * lookups, and parse and plan of every prepared statement once more).
  */
 export const POOL_IDLE_TIMEOUT_MS = 300_000;
 

@@ -3,9 +3,9 @@
  * statements inside the runner's transactions, such as its job insert, go through it too).
  *
  * PostgreSQL parses, analyses and plans an unnamed statement on every execution. The runner sends
- * the same few dozen statement texts over and over, and on the intake path that work was ~40% of
- * a backend's CPU (perf record of the backends; pg-boss's insert alone planned for 0.38 ms a
- * call). A named statement is parsed once per connection and its plan cached by the server
+ * the same few dozen statement texts over and over, and on the intake path that work was a large
+ * share of a backend's CPU (perf record of the backends). A named statement is parsed once per
+ * connection and its plan cached by the server
  * (custom plans first, then a generic one when PostgreSQL judges it no worse).
  *
  * Not named, on purpose:
@@ -14,7 +14,7 @@
  *   never re-planned for the data, only on invalidation. pg-boss's fetch, a single statement
  *   without values, is named on a pool of its own (queue.ts): before worker processes analyzed
  *   busy tables (maintenance/statistics.ts, whose ANALYZE invalidates the plan), it kept the plan
- *   made when its job table was new and ran 2.3x slower (P1 A/B).
+ *   made when its job table was new and ran far slower.
  * - pg-boss's own pool (complete, fail, touch): generic plans for its batch statements measured
  *   worse.
  *

@@ -68,7 +68,7 @@ export function isTransientDbError(error: unknown): boolean {
 export interface DbRetryOptions {
   /** Tries in all (default 8: about 13 s of backoff before giving up). */
   tries?: number;
-  /** First pause; doubles each try, capped at 4 s (default 50 ms). */
+  /** First pause; doubles each try, up to a cap (defaults: withDbRetry). */
   baseDelayMs?: number;
   onRetry?: (error: unknown, attempt: number) => void;
 }

@@ -76,7 +76,7 @@ function buildAdditionalData(
 /**
  * n8n Workflow objects by their definition's content. Building one resolves every node's
  * parameters, and a worker runs the same endpoint's template batch after batch (a fan-out batch
- * runs one per endpoint: a CPU profile of P3 showed the construction at ~4% of the worker). An
+ * runs one per endpoint, and the construction showed in a worker's CPU profile). An
  * execution only reads its Workflow (nodes, connections, settings; the static data only trigger
  * and poll functions write, which a seeded run never calls), so concurrent executions share one.
  * Keyed by content, not by endpoint: an endpoint that changes gets a new entry, never a stale one.
@@ -112,8 +112,8 @@ function compiledWorkflow(definition: WorkflowDefinition): Workflow {
 /**
  * A definition with its compiled Workflow and start node, for a caller that runs the same
  * definition many times (the worker, an endpoint's template batch after batch): looking the
- * Workflow up by content serializes the whole definition, which in a fan-out batch of
- * four-delivery groups cost ~4% of the worker's CPU once per execution. The definition must not
+ * Workflow up by content serializes the whole definition, once per execution, which a fan-out
+ * batch of small groups pays many times over. The definition must not
  * change afterwards; a changed endpoint gets a new one.
  */
 export interface PreparedWorkflow {
@@ -139,7 +139,7 @@ const readyFromStart = new WeakMap<Workflow, Set<string>>();
 /**
  * WorkflowExecute that checks a compiled workflow's node parameters once per start node, not at
  * every run: n8n validates every node's parameters against its description before each execution
- * (3.5% of a small execution's CPU here), and a shared compiled Workflow never changes. Only a
+ * (a visible share of a small execution), and a shared compiled Workflow never changes. Only a
  * clean result is remembered; a workflow with issues is checked, and refused, every time.
  */
 class HeadlessWorkflowExecute extends WorkflowExecute {
@@ -163,8 +163,8 @@ class HeadlessWorkflowExecute extends WorkflowExecute {
 
 /**
  * n8n gives every run a 256-bit random resume token (for Wait and Form nodes to resume a paused
- * execution by URL; 2.4% of a small execution's CPU here), and with a token it builds both resume
- * URLs with URL parsing in every node's context (~5% of a four-delivery execution's CPU). A
+ * execution by URL), and with a token it builds both resume URLs with URL parsing in every
+ * node's context, work a small execution feels. A
  * headless run is never paused nor resumed (the runner's registry has no Wait or Form node), so it
  * carries none: n8n then leaves the URLs without one.
  */

@@ -1,7 +1,7 @@
 /**
  * Retention: deliveries finished more than RETENTION_DAYS ago are deleted with their attempts,
  * so the tables do not grow without bound (finished pg-boss jobs are pg-boss's own retention:
- * queue.ts). Worker processes run it at start and then every RETENTION_INTERVAL; on PostgreSQL a
+ * queue.ts). Worker processes run it at start and then every RETENTION_INTERVAL_MS; on PostgreSQL a
  * session advisory lock lets one process at a time run it, the others skip that round. The
  * deletes go a batch at a time, each batch its own short transaction (store/retention.ts), so a
  * run never holds many locks for long nor keeps one huge transaction open.
@@ -119,11 +119,23 @@ export async function runRetention(db: Db, options: PurgeOptions): Promise<Purge
   }
 }
 
+/**
+ * Deliveries per delete statement, each statement its own short transaction: large enough that a
+ * day's expired history goes in few statements, small enough that no statement holds locks or
+ * bloats the WAL for long (docs/architecture.md, retention).
+ */
+const RETENTION_BATCH_SIZE = 5000;
+
+/** Time between retention runs of a worker process, from the end of one to the next. */
+const RETENTION_INTERVAL_MS = 3_600_000;
+
 export interface RetentionSettings {
   /** 0: keep forever (no loop). */
   retentionDays: Config['retentionDays'];
-  retentionBatchSize: Config['retentionBatchSize'];
-  retentionIntervalMs: Config['retentionIntervalMs'];
+  /** Default RETENTION_BATCH_SIZE; tests make it small. */
+  retentionBatchSize?: number;
+  /** Default RETENTION_INTERVAL_MS; tests make it short. */
+  retentionIntervalMs?: number;
 }
 
 export interface RetentionLoop {
@@ -134,7 +146,7 @@ export interface RetentionLoop {
 }
 
 /**
- * Runs retention now and then every `retentionIntervalMs` (measured from the end of a run), and
+ * Runs retention now and then every RETENTION_INTERVAL_MS (measured from the end of a run), and
  * logs what each run deleted. Errors are logged; the next round tries again.
  */
 export function startRetention(options: {
@@ -161,7 +173,7 @@ export function startRetention(options: {
     try {
       const result = await runRetention(db, {
         olderThan,
-        batchSize: settings.retentionBatchSize,
+        batchSize: settings.retentionBatchSize ?? RETENTION_BATCH_SIZE,
         orphansSince: sweptBefore,
         signal: abort.signal,
       });
@@ -188,7 +200,7 @@ export function startRetention(options: {
     running = runOnce().finally(() => {
       running = null;
       if (!stopped) {
-        timer = setTimeout(tick, settings.retentionIntervalMs);
+        timer = setTimeout(tick, settings.retentionIntervalMs ?? RETENTION_INTERVAL_MS);
         timer.unref();
       }
     });

@@ -2,8 +2,8 @@
  * Keeps the planner statistics of the runner's and pg-boss's tables fresh (store/statistics.ts
  * says why): worker processes on PostgreSQL check at start, before they fetch their first jobs,
  * and then every 10 s, and ANALYZE the tables that changed by more than a tenth
- * since their last analysis. The check reads one statistics view; an ANALYZE samples at most
- * 30,000 rows whatever the table's size, so a round costs milliseconds to a few hundred.
+ * since their last analysis. The check reads one statistics view; an ANALYZE samples a bounded
+ * number of rows whatever the table's size, so a round stays short.
  */
 import type { Logger } from 'pino';
 import type { Db } from '../db/types.js';
@@ -11,7 +11,7 @@ import { analyzeTable, staleTables, type StalenessRule } from '../store/statisti
 
 export const STATISTICS_INTERVAL_MS = 10_000;
 
-/** Autovacuum's own thresholds (50 rows + 10%), with a floor that skips tiny tables. */
+/** Autovacuum's own rule (a tenth of the table changed), with a floor that skips tiny tables. */
 export const STALENESS: StalenessRule = { minChangedRows: 1000, minChangedShare: 0.1 };
 
 /** Analyzes the stale tables of the runner's schema and `schemas`; returns those analyzed. */

@@ -17,7 +17,7 @@ import {
   setWebhookDeliverTransport,
   webhookDeliverTransport,
 } from '../../../nodes/WebhookDeliver/transport.js';
-import type { AllowedTarget } from '../config.js';
+import type { AllowedTarget } from './allowedTargets.js';
 import { blockedError, inspectHost, inspectLiteral, type Resolver } from './ssrfGuard.js';
 
 export interface GuardedTransportOptions {

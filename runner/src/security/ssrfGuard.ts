@@ -15,7 +15,7 @@ import { isIP } from 'node:net';
 import { SSRF_BLOCKED_CODE } from '../../../core/classify.js';
 import type { EndpointUrlValidator } from '../api/deps.js';
 import { validateEndpointUrl } from '../api/urlValidation.js';
-import { isAllowedPrivateTarget, type AllowedTarget } from '../config.js';
+import { isAllowedPrivateTarget, type AllowedTarget } from './allowedTargets.js';
 import { classifyAddress, describeVerdict, type AddressVerdict } from './addressPolicy.js';
 
 export interface ResolvedAddress {

@@ -194,10 +194,6 @@ export const attemptSql = {
       values,
     };
   },
-  forDelivery: (deliveryId: string): Sql => ({
-    text: `SELECT ${COLUMNS} FROM attempts WHERE delivery_id = $1 ORDER BY started_at, id`,
-    values: [deliveryId],
-  }),
 };
 
 function toAttempt(row: AttemptRow): Attempt {
@@ -254,10 +250,4 @@ export async function historyPage(db: Db, query: HistoryQuery): Promise<HistoryP
         ? encodeCursor({ startedAt: last.started_key, id: last.id })
         : null,
   };
-}
-
-export async function attemptsOfDelivery(db: Db, deliveryId: string): Promise<Attempt[]> {
-  const { text, values } = attemptSql.forDelivery(deliveryId);
-  const { rows } = await db.query<AttemptRow>(text, values);
-  return rows.map(toAttempt);
 }

@@ -61,10 +61,6 @@ export const flowSql = {
       ORDER BY f.endpoint_id FOR UPDATE OF f`,
     values: [endpointIds],
   }),
-  get: (endpointIds: readonly string[]): Sql => ({
-    text: `SELECT ${FLOW_COLUMNS} FROM endpoint_flow f WHERE f.endpoint_id = ANY ($1::text[])`,
-    values: [endpointIds],
-  }),
   inFlight: (endpointIds: readonly string[]): Sql => ({
     text: `SELECT endpoint_id, count(*)::int AS count FROM deliveries
       WHERE endpoint_id = ANY ($1::text[]) AND status = 'sending' GROUP BY endpoint_id`,
@@ -160,16 +156,6 @@ export async function lockFlows(
       ];
     }),
   );
-}
-
-export async function getFlows(
-  db: Db,
-  endpointIds: readonly string[],
-): Promise<Map<string, EndpointFlow>> {
-  if (endpointIds.length === 0) return new Map();
-  const { text, values } = flowSql.get(endpointIds);
-  const { rows } = await db.query<FlowRow>(text, values);
-  return new Map(rows.map((row) => [row.endpoint_id, toFlow(row)]));
 }
 
 /** Deliveries in status sending per endpoint, across every worker. */

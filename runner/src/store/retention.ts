@@ -14,10 +14,7 @@
  */
 import type { Db, Sql } from '../db/types.js';
 
-/** The statuses a delivery ends in. Written out in the SQL below exactly as in the index. */
-export const FINISHED_STATUSES = ['succeeded', 'failed', 'cancelled', 'superseded'] as const;
-
-/** Matches the predicate of `deliveries_finished_idx` (migration 006) word for word. */
+/** The statuses a delivery ends in. Matches the predicate of `deliveries_finished_idx` (migration 006) word for word. */
 const FINISHED = `d.status IN ('succeeded', 'failed', 'cancelled', 'superseded')`;
 
 /** A succeeded lead_update that an older open or failed lead_update of its pair still needs. */

@@ -1,6 +1,6 @@
 /**
  * R5 retry timing: the configured schedule (default 5 s, 1 min, 5 min, 30 min, 2 h, 6 h) with up
- * to 20% added jitter so a receiver that comes back is not hit by every held delivery at once;
+ * JITTER_RATIO added jitter so a receiver that comes back is not hit by every held delivery at once;
  * a Retry-After longer than the scheduled delay wins.
  */
 export const JITTER_RATIO = 0.2;

@@ -2,11 +2,11 @@
  * Warms the delivery path before a worker takes its first job: each payload format's template runs
  * through the engine and its Webhook Deliver node sends to a receiver inside this process.
  *
- * Why: the first execution in a fresh process costs ~55-75 ms (n8n-core's lazily loaded modules,
- * undici's HTTP parser compiled from WebAssembly on first use, V8 compiling the path), and the
- * next few run interpreted at several milliseconds each. A worker started into traffic (a deploy,
- * a restart, a scale-out) put that on its first leads: at 200 leads/s the first half second's
- * leads waited 150-290 ms (bench:latency), enough to make them the slowest 2% of a 30 s run.
+ * Why: the first execution in a fresh process is many times slower than the rest (n8n-core's
+ * lazily loaded modules, undici's HTTP parser compiled from WebAssembly on first use, V8
+ * compiling the path), and the next few run interpreted. A worker started into traffic (a
+ * deploy, a restart, a scale-out) put that on its first leads, which became the slowest of a run
+ * (bench:latency; bench/history.md).
  *
  * The receiver listens on 127.0.0.1 and only for this; the sends go through a dispatcher of the
  * warm-up's own, so nothing here goes through or loosens the SSRF guard, and no delivery can be

@@ -22,7 +22,6 @@ export interface WorkerDeps {
   config: Pick<
     Config,
     | 'retryScheduleMs'
-    | 'workerBatchSize'
     | 'workerMaxInFlight'
     | 'endpointMaxInFlight'
     | 'circuitBreakerThreshold'
@@ -31,6 +30,8 @@ export interface WorkerDeps {
   logger: Logger;
   /** Endpoints held between batches (startWorker makes one per process); none: read every batch. */
   endpointCache?: EndpointCache;
+  /** Jobs per fetch (default WORKER_BATCH_SIZE); tests make it small to spread jobs over workers. */
+  batchSize?: number;
 }
 
 export interface RunningWorker {
@@ -41,6 +42,15 @@ export interface RunningWorker {
 /** How often an idle worker looks for jobs it was not woken for (notifications can be missed). */
 const POLL_INTERVAL_MS = 1000;
 
+/**
+ * Jobs per fetch, chosen by the benchmark (bench/history.md, WORKER_BATCH_SIZE). A fan-out
+ * batch runs one template execution per endpoint in it, and each execution has a fixed cost in
+ * n8n-core, so a larger batch makes larger groups and spreads that cost further, for a little
+ * more memory per worker. Beyond this size the gain stopped. Small batches at moderate rates are
+ * unaffected: a fetch takes what is there.
+ */
+const WORKER_BATCH_SIZE = 300;
+
 /** The pipeline a worker runs, with the process's endpoint cache. */
 export function createPipeline(workerDeps: WorkerDeps): DeliveryPipeline {
   return new DeliveryPipeline({
@@ -50,13 +60,13 @@ export function createPipeline(workerDeps: WorkerDeps): DeliveryPipeline {
 }
 
 export async function startWorker(workerDeps: WorkerDeps): Promise<RunningWorker> {
-  const { queue, logger, config } = workerDeps;
+  const { queue, logger } = workerDeps;
   const pipeline = createPipeline(workerDeps);
   const fetcher = new Fetcher<DeliveryJob>({
     fetch: (batchSize) => queue.fetchJobs(batchSize),
     handle: (jobs) => pipeline.take(jobs),
     room: () => pipeline.room(),
-    batchSize: config.workerBatchSize,
+    batchSize: workerDeps.batchSize ?? WORKER_BATCH_SIZE,
     pollIntervalMs: POLL_INTERVAL_MS,
     onError: (error, during) => logger.error({ err: error, during }, 'delivery queue call failed'),
   });

@@ -23,7 +23,7 @@ import {
 const LEADS = 500;
 const ENDPOINTS = 4;
 const KILL_AFTER = 600;
-const WORKER_ENV = { RETRY_SCHEDULE: '200ms,500ms,1s,2s,5s', WORKER_BATCH_SIZE: '50' };
+const WORKER_ENV = { RETRY_SCHEDULE: '200ms,500ms,1s,2s,5s' };
 
 let testDb: TestDb;
 let api: Api;

@@ -36,6 +36,8 @@ export interface TestRunnerOptions {
   resolve?: Resolver;
   /** Extra routes on the app, e.g. the /delivery page (createApp's `mount`). */
   mount?: AppDeps['mount'];
+  /** Jobs per fetch (default WORKER_BATCH_SIZE): small spreads jobs over several runners. */
+  workerBatchSize?: number;
 }
 
 export async function startTestRunner(
@@ -51,7 +53,14 @@ export async function startTestRunner(
   const queue = await createQueue({ db: testDb.db, schema: testDb.bossSchema, max: 4 });
   await queue.start();
   const box = createSecretBox(config.secretsKey);
-  const worker = await startWorker({ db: testDb.db, queue, box, config, logger });
+  const worker = await startWorker({
+    db: testDb.db,
+    queue,
+    box,
+    config,
+    logger,
+    batchSize: options.workerBatchSize,
+  });
   const app = createApp({
     db: testDb.db,
     queue,

@@ -23,14 +23,7 @@
  * and the queue only as a `JobQueue` (jobs.ts, the one call of `enqueueDeliveries`).
  */
 export type { JobQueue } from './jobs.js';
-export {
-  createDeliveries,
-  createNewLead,
-  createTestDelivery,
-  type NewDelivery,
-  type NewLeadInput,
-  type NewLeadResult,
-} from './create.js';
+export { createDeliveries, createNewLead, createTestDelivery } from './create.js';
 export {
   claimAdmitted,
   fastClaim,
@@ -38,16 +31,15 @@ export {
   probeTargets,
   type Candidate,
   type ClaimRequest,
-  type FastClaim,
 } from './claim.js';
-export { HOLD_ORDER, type CandidateConditions, type HoldReason } from './conditions.js';
+export { HOLD_ORDER, type HoldReason } from './conditions.js';
 export {
   continueSettled,
   writeSettlements,
   type Settlement,
   type SettleRequest,
 } from './settle.js';
-export { lockPairs, queueHeads, supersede, type Pair, type Superseded } from './order.js';
+export { lockPairs, queueHeads, supersede } from './order.js';
 export {
   queueProbe,
   releaseEnabled,
@@ -57,14 +49,6 @@ export {
   requeueWaiting,
   requeueWoken,
   releaseTakeovers,
-  type DeferredJob,
   type Held,
-  type Takeover,
 } from './requeue.js';
-export {
-  backfill,
-  replayFailed,
-  resendDelivery,
-  type ResendResult,
-  type TimeRange,
-} from './replay.js';
+export { backfill, replayFailed, resendDelivery } from './replay.js';
