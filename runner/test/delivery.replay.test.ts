@@ -265,3 +265,19 @@ test('Send test is marked webhook-test: true, shown in history, with advice when
   expect(item.requestHeaders['webhook-test']).toBe('true');
   expect(item.payload).toBe(receiver.requests[0].body);
 });
+
+test('a resend restarts the retry schedule while its attempt numbers run on', async () => {
+  // The schedule (3 retries) is used up before the resend; after it, the first try fails again
+  // and must be retried, not failed for good as a delivery past its schedule would be.
+  let refusals = 5;
+  receiver.reply((_request, response) => response.writeHead(refusals-- > 0 ? 503 : 200).end());
+  const endpoint = await scenario.createEndpoint({ url: receiver.url });
+  const id = (await scenario.postLead({ firstName: 'Retry' })).deliveries[0].id;
+  await until([id], 'failed');
+  expect(receiver.requests).toHaveLength(4);
+  expect((await scenario.call('POST', `/v1/deliveries/${id}/resend`)).status).toBe(202);
+  await until([id], 'succeeded');
+  expect(receiver.requests).toHaveLength(6);
+  const items = await history(endpoint.id);
+  expect(items.map((item) => item.attempt)).toEqual([6, 5, 4, 3, 2, 1]);
+});
