@@ -137,7 +137,8 @@ describe('R3 collisions: placed on the later path, worded by the rows a person s
       },
       {
         path: 'constants[2].key',
-        message: '"source" is used twice: by Field Mappings row 1 (Email Address) and by Constants row 3',
+        message:
+          '"source" is used twice: by Field Mappings row 1 (Email Address) and by Constants row 3',
       },
     ]);
   });
