@@ -219,28 +219,34 @@ async function steadyLatency({
 
 /**
  * Fills the tables P4 and P5 need: `rows` attempts (and deliveries, and completed jobs, after which
- * pg-boss's maintenance passes over them once: see runQueueMaintenance).
+ * pg-boss's maintenance passes over them once: see runQueueMaintenance). Every `testEvery`-th
+ * attempt is a Send test's (none when 0), with a payload like a real one's.
  */
 async function fillHistory(
   databaseUrl,
   endpointId,
   sellerId,
   rows,
-  { deliveries = false, jobs = false } = {},
+  { deliveries = false, jobs = false, testEvery = 0 } = {},
 ) {
   const db = new pg.Client({ connectionString: databaseUrl });
   await db.connect();
   try {
     await db.query(
       `INSERT INTO attempts (id, delivery_id, seller_id, endpoint_id, lead_id, message_type, test,
-         attempt, started_at, duration_ms, status, http_status, error, response_excerpt, request_headers)
+         attempt, started_at, duration_ms, status, http_status, error, response_excerpt,
+         request_headers, payload, content_type, cause)
        SELECT 'att_fill_' || lpad(g::text, 9, '0'), 'msg_fill_' || lpad(g::text, 9, '0'), $1, $2,
-         'lead_fill_' || g, 'new_lead', false, 1, now() - (g || ' seconds')::interval, 12,
+         'lead_fill_' || g, CASE WHEN g % 3 = 0 THEN 'lead_update' ELSE 'new_lead' END,
+         $4::int > 0 AND g % $4::int = 0, 1, now() - (g || ' seconds')::interval, 12,
          CASE WHEN g % 10 = 0 THEN 'failure' ELSE 'success' END,
          CASE WHEN g % 10 = 0 THEN 500 ELSE 200 END,
-         CASE WHEN g % 10 = 0 THEN 'HTTP 500 Internal Server Error' END, 'ok', '{}'::jsonb
+         CASE WHEN g % 10 = 0 THEN 'HTTP 500 Internal Server Error' END, 'ok', '{}'::jsonb,
+         '{"messageType":"new_lead","firstName":"Old","lastName":"Lead","email":"old' || g
+           || '@example.com","phone":"+1 555 010 2030","source":"top-provider"}',
+         'application/json', CASE WHEN g % 10 = 0 THEN 'http_5xx' END
        FROM generate_series(1, $3::int) g`,
-      [sellerId, endpointId, rows],
+      [sellerId, endpointId, rows, testEvery],
     );
     if (deliveries) {
       await db.query(
@@ -304,7 +310,12 @@ async function runQueueMaintenance(databaseUrl) {
 /** Calls that settle a prepared statement's plan on a connection (five custom plans, then generic). */
 const PLAN_CACHE_WARM_UP_CALLS = 10;
 
-/** P4: the history page query with `rows` attempts of one endpoint, newest first (± status). */
+/**
+ * P4: the history page query with `rows` attempts of one endpoint (and their deliveries), newest
+ * first: unfiltered and by status (P4, P4b), by filters (P4c: message type, real only and a day's
+ * time range; P4d: tests only, 1 attempt in 1,000; P4e: one lead), and across all of the seller's
+ * webhooks (P4f, and its failures P4g).
+ */
 async function historyQuery({ databaseUrl, receiver, rows, runs = 300 }) {
   const apiRunner = await lib.startRunner('api', databaseUrl);
   const client = lib.api(apiRunner.baseUrl);
@@ -312,7 +323,10 @@ async function historyQuery({ databaseUrl, receiver, rows, runs = 300 }) {
   await client.close();
   await apiRunner.stop();
   const endpointId = endpoints[0].id;
-  await fillHistory(databaseUrl, endpointId, seller.id, rows);
+  await fillHistory(databaseUrl, endpointId, seller.id, rows, {
+    deliveries: true,
+    testEvery: 1000,
+  });
   // The page as the API reads it: the store's historyPage through the runner's own Db (its
   // statements prepared once per connection). A long-lived API connection has its plan settled:
   // PostgreSQL plans a prepared statement's first five executions one by one and builds the
@@ -321,7 +335,7 @@ async function historyQuery({ databaseUrl, receiver, rows, runs = 300 }) {
   const { historyPage } = require('../runner/dist/runner/src/store/attempts.js');
   const { openDb } = require('../runner/dist/runner/src/db/index.js');
   const db = await openDb({ databaseUrl, pgliteDir: undefined }, { max: 1 });
-  const time = async (query) => {
+  const time = async (query, expected = 50) => {
     const samples = [];
     const started = performance.now();
     await historyPage(db, query);
@@ -331,16 +345,44 @@ async function historyQuery({ databaseUrl, receiver, rows, runs = 300 }) {
       const started = performance.now();
       const page = await historyPage(db, query);
       samples.push(performance.now() - started);
-      if (page.items.length !== 50)
-        throw new Error(`history page returned ${page.items.length} rows`);
+      if (page.items.length !== expected)
+        throw new Error(`history page returned ${page.items.length} rows, not ${expected}`);
     }
     samples.sort((a, b) => a - b);
     return { first, p50: lib.percentile(samples, 50), p99: lib.percentile(samples, 99) };
   };
   const newest = await time({ sellerId: seller.id, endpointId, limit: 50 });
   const failures = await time({ sellerId: seller.id, endpointId, status: 'failure', limit: 50 });
+  // A day's window half a day back, in the middle of the filled rows (one per second).
+  const dayAgo = Date.now() - 86_400_000;
+  const filtered = await time({
+    sellerId: seller.id,
+    endpointId,
+    messageType: 'lead_update',
+    test: false,
+    from: new Date(dayAgo - 43_200_000),
+    to: new Date(dayAgo + 43_200_000),
+    limit: 50,
+  });
+  const tests = await time({ sellerId: seller.id, endpointId, test: true, limit: 50 });
+  const lead = await time(
+    { sellerId: seller.id, endpointId, leadId: `lead_fill_${Math.floor(rows / 2)}`, limit: 50 },
+    1,
+  );
+  const allWebhooks = await time({ sellerId: seller.id, limit: 50 });
+  const allFailures = await time({ sellerId: seller.id, status: 'failure', limit: 50 });
   await db.close();
-  return { newest, failures, seller, endpointId };
+  return {
+    newest,
+    failures,
+    filtered,
+    tests,
+    lead,
+    allWebhooks,
+    allFailures,
+    seller,
+    endpointId,
+  };
 }
 
 /** Per-delivery cost of the engine path (Trigger → Field Mapper → Format Payload) versus core. */

@@ -15,6 +15,9 @@ import { defaultUserAgent } from './version.js';
 
 export { RESPONSE_EXCERPT_BYTES } from './http-exchange.js';
 
+/** The header that marks a Send test's request (value `true`); never on a real delivery. */
+export const TEST_HEADER = 'webhook-test';
+
 export interface WebhookRequest {
   url: string;
   body: string | Buffer;
@@ -23,6 +26,11 @@ export interface WebhookRequest {
   timeoutMs: number;
   /** The delivery id: `webhook-id`, the same on every retry so the receiver can deduplicate. */
   messageId: string;
+  /**
+   * A Send test: the request carries `webhook-test: true` (TEST_HEADER) so a receiver can keep
+   * the sample lead out of its records. Real deliveries carry no such header.
+   */
+  test?: boolean;
   /** `whsec_` secrets; when non-empty the webhook-* headers are sent (one signature each). */
   signingSecrets?: readonly string[];
   userAgent?: string;
@@ -184,6 +192,7 @@ function prepare(request: WebhookRequest, startedAt: Date): Prepared {
   defineOwn(headers, 'Content-Type', request.contentType);
   defineOwn(headers, 'Content-Length', String(Buffer.byteLength(body)));
   defineOwn(headers, 'User-Agent', userAgent);
+  if (request.test === true) defineOwn(headers, TEST_HEADER, 'true');
   const secrets = request.signingSecrets ?? [];
   if (secrets.length > 0) {
     try {

@@ -32,6 +32,7 @@ export const REFUSED_HEADER_NAMES: ReadonlyMap<string, string> = new Map([
   ['webhook-id', 'is set by the delivery (Standard Webhooks)'],
   ['webhook-timestamp', 'is set by the delivery (Standard Webhooks)'],
   ['webhook-signature', 'is set by the delivery (Standard Webhooks)'],
+  ['webhook-test', 'is set by the delivery (Send test)'],
 ]);
 
 // What Node's http client accepts in a header value (tab, visible ASCII, Latin-1); anything else

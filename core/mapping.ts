@@ -3,7 +3,7 @@
  * Validation here is what the API runs when an endpoint is saved; mapLead is what every delivery
  * (and the Field Mapper node) runs per lead.
  */
-import { isLeadFieldKey } from './catalogue.js';
+import { isLeadFieldKey, LEAD_FIELDS } from './catalogue.js';
 import { nameCollisions, nameProblems, type NamedPath } from './names.js';
 import { MESSAGE_TYPES } from './types.js';
 import type {
@@ -63,7 +63,14 @@ export function validateMappingSettings(settings: MappingSettings): ValidationPr
     for (const message of nameProblems(output, format)) {
       problems.push({ path: outputPath, message: `output name ${message}` });
     }
-    if (output !== '') names.push({ name: output, path: outputPath });
+    if (output !== '') {
+      const fieldLabel = LEAD_FIELDS.find((candidate) => candidate.key === field)?.label;
+      names.push({
+        name: output,
+        path: outputPath,
+        label: `Field Mappings row ${index + 1}${fieldLabel ? ` (${fieldLabel})` : ''}`,
+      });
+    }
   });
 
   settings.constants.forEach((constant, index) => {
@@ -72,7 +79,7 @@ export function validateMappingSettings(settings: MappingSettings): ValidationPr
     for (const message of nameProblems(key, format)) {
       problems.push({ path: keyPath, message: `constant key ${message}` });
     }
-    if (key !== '') names.push({ name: key, path: keyPath });
+    if (key !== '') names.push({ name: key, path: keyPath, label: `Constants row ${index + 1}` });
     const value = constant?.value;
     if (typeof value !== 'string') {
       problems.push({

@@ -68,7 +68,14 @@ export function nameProblems(name: string, format: PayloadFormat): string[] {
 export interface NamedPath {
   name: string;
   path: string;
+  /**
+   * The row as a person sees it on the settings form ("Field Mappings row 2 (Email Address)"),
+   * used in messages; the path still says where the problem belongs. Default: the path.
+   */
+  label?: string;
 }
+
+const labelOf = (entry: NamedPath): string => entry.label ?? entry.path;
 
 /**
  * Pairs of names that cannot live in one payload: the same name twice (every format) and, for
@@ -86,7 +93,7 @@ export function nameCollisions(
     if (earlier) {
       problems.push({
         path: entry.path,
-        message: `"${entry.name}" is used twice: by ${earlier.path} and by ${entry.path}`,
+        message: `"${entry.name}" is used twice: by ${labelOf(earlier)} and by ${labelOf(entry)}`,
       });
     } else {
       firstByName.set(entry.name, entry);
@@ -109,7 +116,7 @@ export function nameCollisions(
       problems.push({
         path: later.path,
         message:
-          `${prefixEntry.path} "${prefix}" collides with ${entry.path} "${entry.name}": ` +
+          `${labelOf(prefixEntry)} "${prefix}" collides with ${labelOf(entry)} "${entry.name}": ` +
           `in JSON "${prefix}" cannot be a value and an object at once`,
       });
     }

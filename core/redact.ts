@@ -17,6 +17,7 @@ export const SAFE_HEADER_NAMES: readonly string[] = Object.freeze([
   'webhook-id',
   'webhook-timestamp',
   'webhook-signature',
+  'webhook-test',
 ]);
 
 const DEFAULT_SAFE: ReadonlySet<string> = new Set(SAFE_HEADER_NAMES);

@@ -293,8 +293,9 @@ export class FieldMapper implements INodeType {
         const messageType = messageTypeOf(json);
         const mapped = mapLead(json as LeadRecord, fieldMappings, constants, messageType);
         const output: IDataObject = { messageType };
-        const { deliveryId } = carriedKeys(json);
+        const { deliveryId, test } = carriedKeys(json);
         if (deliveryId !== undefined) output.deliveryId = deliveryId;
+        if (test) output.test = true;
         output.fields = fieldsOfMappedLead(mapped);
         returnData.push({ json: output, pairedItem: { item: itemIndex } });
       } catch (error) {

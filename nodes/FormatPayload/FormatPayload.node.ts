@@ -125,6 +125,7 @@ export class FormatPayload implements INodeType {
         const carried = carriedKeys(json);
         const output: IDataObject = { messageType };
         if (carried.deliveryId !== undefined) output.deliveryId = carried.deliveryId;
+        if (carried.test) output.test = true;
         output.format = format;
         output.body = formatted.body;
         output.contentType = formatted.contentType;

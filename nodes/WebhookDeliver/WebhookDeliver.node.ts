@@ -45,6 +45,7 @@ type Prepared =
       headers: HeaderPair[];
       timeoutMs: number;
       messageId: string;
+      test: boolean;
       signingSecrets?: string[];
     }
   | { kind: 'error'; error: NodeOperationError };
@@ -294,7 +295,8 @@ export class WebhookDeliver implements INodeType {
           typeof json.contentType === 'string' && json.contentType !== ''
             ? json.contentType
             : 'application/json';
-        const messageId = carriedKeys(json).deliveryId ?? `msg_${randomUUID()}`;
+        const carried = carriedKeys(json);
+        const messageId = carried.deliveryId ?? `msg_${randomUUID()}`;
         const sign = read<boolean>('signRequests', itemIndex, false) === true;
         prepared.push({
           kind: 'send',
@@ -304,6 +306,7 @@ export class WebhookDeliver implements INodeType {
           headers: lastHeaders.headers,
           timeoutMs,
           messageId,
+          test: carried.test === true,
           signingSecrets: sign ? await signingSecrets(itemIndex) : undefined,
         });
       } catch (error) {
@@ -328,6 +331,7 @@ export class WebhookDeliver implements INodeType {
           headers: entry.headers,
           timeoutMs: entry.timeoutMs,
           messageId: entry.messageId,
+          test: entry.test,
           signingSecrets: entry.signingSecrets,
           lookup,
           dispatcher,

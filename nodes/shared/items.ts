@@ -20,6 +20,8 @@ export { isMessageType };
 export interface CarriedKeys {
   messageType?: unknown;
   deliveryId?: string;
+  /** A Send test's item: Webhook Deliver marks its request with `webhook-test: true`. */
+  test?: true;
 }
 
 export function carriedKeys(json: IDataObject): CarriedKeys {
@@ -28,6 +30,7 @@ export function carriedKeys(json: IDataObject): CarriedKeys {
   if (typeof json.deliveryId === 'string' && json.deliveryId !== '') {
     carried.deliveryId = json.deliveryId;
   }
+  if (json.test === true) carried.test = true;
   return carried;
 }
 

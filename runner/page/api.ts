@@ -63,6 +63,13 @@ export interface CreatedEndpoint extends Endpoint {
   signingSecret: string;
 }
 
+/** Advice for a failure, chosen by its cause on the runner (core/troubleshooting.ts). */
+export interface Troubleshooting {
+  issue: string;
+  title: string;
+  solution: string;
+}
+
 export interface TestResult {
   success: boolean;
   httpStatus: number | null;
@@ -70,6 +77,8 @@ export interface TestResult {
   error: string | null;
   responseExcerpt: string | null;
   payload: string | null;
+  contentType?: string | null;
+  troubleshooting?: Troubleshooting | null;
 }
 
 export interface Attempt {
@@ -87,8 +96,32 @@ export interface Attempt {
   error: string | null;
   responseExcerpt: string | null;
   requestHeaders: Record<string, string>;
+  /** The exact body sent; only its start when payloadTruncated. */
+  payload: string | null;
+  contentType: string | null;
+  payloadTruncated: boolean;
+  payloadLength: number | null;
+  troubleshooting: Troubleshooting | null;
+  deliveryStatus: string | null;
+  /** The delivery's latest attempt, and the delivery has ended: this row offers Resend. */
+  resendable: boolean;
   /** Set when the attempt is not shown exactly as it was (e.g. characters replaced by U+FFFD). */
   notice: string | null;
+}
+
+/** The history's filters, as the API's query parameters take them. */
+export interface HistoryFilters {
+  status?: string;
+  messageType?: string;
+  leadId?: string;
+  test?: 'true' | 'false';
+  from?: string;
+  to?: string;
+}
+
+export interface SecretRotation {
+  signingSecret: string;
+  previousSecretExpiresAt: string;
 }
 
 export interface HistoryPage {
@@ -217,14 +250,27 @@ export const api = {
   updateEndpoint: (id: string, patch: Partial<EndpointSettings>) =>
     call<Endpoint>('PATCH', endpointPath(id), patch),
   sendTest: (id: string) => call<TestResult>('POST', `${endpointPath(id)}/test`),
-  history: (id: string, query: { status?: string; cursor?: string; limit?: number }) => {
+  /** One webhook's history, or (id null) every webhook's. */
+  history: (id: string | null, query: HistoryFilters & { cursor?: string; limit?: number }) => {
     const params = new URLSearchParams();
-    if (query.status) params.set('status', query.status);
-    if (query.cursor) params.set('cursor', query.cursor);
-    if (query.limit) params.set('limit', String(query.limit));
+    for (const [name, value] of Object.entries(query)) {
+      if (value !== undefined && value !== '') params.set(name, String(value));
+    }
     const search = params.toString();
-    return call<HistoryPage>('GET', `${endpointPath(id)}/history${search ? `?${search}` : ''}`);
+    const path = id === null ? '/v1/history' : `${endpointPath(id)}/history`;
+    return call<HistoryPage>('GET', `${path}${search ? `?${search}` : ''}`);
   },
+  deleteEndpoint: (id: string) => call<void>('DELETE', endpointPath(id)),
+  rotateSecret: (id: string) => call<SecretRotation>('POST', `${endpointPath(id)}/secret/rotate`),
+  /** How many failed deliveries of [from, to) a replay would send again. */
+  replayCount: (id: string, range: { from: string; to: string }) =>
+    call<{ count: number }>('POST', `${endpointPath(id)}/replay`, {
+      status: 'failed',
+      ...range,
+      dryRun: true,
+    }),
+  replay: (id: string, range: { from: string; to: string }) =>
+    call<{ count: number }>('POST', `${endpointPath(id)}/replay`, { status: 'failed', ...range }),
   resend: (deliveryId: string) =>
     call<{ id: string; status: string }>(
       'POST',

@@ -11,9 +11,12 @@ import {
   type LeadOrder,
   type TestResult,
 } from './api.js';
+import { copyButton } from './copy.js';
 import { h, replaceChildren, timeElement, uid, type Child } from './dom.js';
 import { historyPanel, type HistoryPanel } from './history.js';
 import { FORMAT_SHORT, TYPE_SHORT } from './labels.js';
+import { openDeleteWebhook, openRotateSecret } from './manage.js';
+import { troubleshootingNotice } from './troubleshooting.js';
 import { prettyBody } from './mappings.js';
 import { openSettings } from './settings.js';
 import {
@@ -94,6 +97,7 @@ function testResultPanel(entry: TestEntry, onDismiss: () => void): HTMLElement {
           result.error,
         )
       : null,
+    troubleshootingNotice(result.troubleshooting),
     result.responseExcerpt
       ? h(
           'details',
@@ -102,12 +106,7 @@ function testResultPanel(entry: TestEntry, onDismiss: () => void): HTMLElement {
           h('pre', { class: 'code code-small' }, h('code', null, result.responseExcerpt)),
         )
       : null,
-    h(
-      'h3',
-      { class: 'subheading' },
-      'Payload sent ',
-      h('span', { class: 'muted small' }, `(${FORMAT_SHORT[entry.format]})`),
-    ),
+    payloadHeading(entry, payload),
     payload === null
       ? h('p', { class: 'muted' }, 'No payload was sent.')
       : h(
@@ -115,6 +114,32 @@ function testResultPanel(entry: TestEntry, onDismiss: () => void): HTMLElement {
           { class: 'code', 'data-testid': 'test-payload', tabindex: '0' },
           h('code', null, prettyBody(payload, entry.format)),
         ),
+    h(
+      'p',
+      { class: 'hint' },
+      'Test requests carry the header ',
+      h('code', null, 'webhook-test: true'),
+      ': your system can use it to keep the sample lead out of its records.',
+    ),
+  );
+}
+
+/** "Payload sent (JSON) application/json [Copy]": copies the body exactly as it was sent. */
+function payloadHeading(entry: TestEntry, payload: string | null): HTMLElement {
+  const shown = h('span', { class: 'visually-hidden' }, payload ?? '');
+  return h(
+    'div',
+    { class: 'pane-head' },
+    h(
+      'h3',
+      { class: 'subheading' },
+      'Payload sent ',
+      h('span', { class: 'muted small' }, `(${FORMAT_SHORT[entry.format]})`),
+      entry.result.contentType
+        ? h('span', { class: 'muted small mono content-type' }, ` ${entry.result.contentType}`)
+        : null,
+    ),
+    payload === null ? null : [shown, copyButton(() => payload, shown, 'Copy', 'Copy the payload')],
   );
 }
 
@@ -135,7 +160,11 @@ function limitsText(maxConcurrency: number | null, ratePerSecond: number | null)
   return parts.length === 0 ? 'None' : parts.join(', ');
 }
 
-function summaryCard(endpoint: Endpoint, orders: readonly LeadOrder[]): HTMLElement {
+function summaryCard(
+  endpoint: Endpoint,
+  orders: readonly LeadOrder[],
+  rotate: HTMLElement,
+): HTMLElement {
   const orderNames = new Map(orders.map((o) => [o.id, o.name]));
   return h(
     'section',
@@ -186,7 +215,15 @@ function summaryCard(endpoint: Endpoint, orders: readonly LeadOrder[]): HTMLElem
           'None',
         ),
       ),
-      fact('Signing secret', h('span', { class: 'mono' }, endpoint.signingSecretPrefix)),
+      fact(
+        'Signing secret',
+        h(
+          'span',
+          { class: 'secret-fact' },
+          h('span', { class: 'mono' }, endpoint.signingSecretPrefix),
+          rotate,
+        ),
+      ),
       fact('Last delivery', lastDeliveryCell(endpoint.lastDelivery)),
       fact('Created', timeElement(endpoint.createdAt)),
     ),
@@ -212,7 +249,7 @@ function mappingsCard(
       ? h('p', { class: 'empty-note pad' }, 'No fields mapped.')
       : h(
           'table',
-          { class: 'table compact-table' },
+          { class: 'table compact-table mappings-table' },
           h('caption', { class: 'visually-hidden' }, 'Field mappings'),
           h(
             'thead',
@@ -286,6 +323,33 @@ export async function renderDetails(
   const resultSlot = h('div', { class: 'test-slot', 'aria-live': 'polite' });
   const sendButton = h('button', { type: 'button', class: 'button button-primary' }, 'Send test');
   const settingsButton = h('button', { type: 'button', class: 'button' }, 'Settings');
+  const deleteButton = h(
+    'button',
+    { type: 'button', class: 'button button-danger-ghost' },
+    'Delete',
+  );
+  deleteButton.addEventListener('click', () =>
+    openDeleteWebhook(ctx, endpoint, () => ctx.navigate('/delivery')),
+  );
+  const rotateButton = () =>
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'button button-small',
+        onclick: () =>
+          openRotateSecret(ctx, endpoint, () => {
+            api.endpoint(id).then(
+              (fresh) => {
+                endpoint = fresh;
+                if (ctx.current()) paint();
+              },
+              () => undefined,
+            );
+          }),
+      },
+      'Rotate secret',
+    );
   const title = heading(endpoint.name);
   const headBadges = h('div', { class: 'badges' });
   const urlLine = h('p', { class: 'url-line mono break' });
@@ -324,7 +388,7 @@ export async function renderDetails(
         h(
           'div',
           { class: 'details-grid' },
-          summaryCard(endpoint, orders),
+          summaryCard(endpoint, orders, rotateButton()),
           mappingsCard(endpoint, fields, () => settings({ openMappings: true })),
         ),
       );
@@ -406,7 +470,7 @@ export async function renderDetails(
   paint();
   showResult();
   if (tab === 'history') {
-    history = historyPanel(ctx, endpoint);
+    history = historyPanel(ctx, { endpoint });
     panel.append(history.element);
   }
   replaceChildren(
@@ -422,7 +486,7 @@ export async function renderDetails(
       'div',
       { class: 'page-head' },
       h('div', { class: 'page-head-text' }, title, urlLine, headBadges),
-      h('div', { class: 'page-actions' }, settingsButton, sendButton),
+      h('div', { class: 'page-actions' }, deleteButton, settingsButton, sendButton),
     ),
     circuitSlot,
     resultSlot,

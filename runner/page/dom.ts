@@ -70,9 +70,39 @@ export function focusables(root: Element): HTMLElement[] {
   );
 }
 
-const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+// Times are shown in the browser's time zone, with the zone named ('long' time style), and the
+// exact UTC instant on hover (`utcTitle`).
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'long' });
 const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
-const timeOnly = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
+const timeOnly = new Intl.DateTimeFormat(undefined, { timeStyle: 'long' });
+
+/** The browser's time zone, e.g. `Europe/Berlin`. */
+export function browserTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone;
+}
+
+/** A `datetime-local` value (the browser's time zone) as an ISO instant; '' when empty. */
+export function localInputToIso(value: string): string {
+  if (value === '') return '';
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? '' : date.toISOString();
+}
+
+/** An instant as a `datetime-local` value in the browser's time zone. */
+export function isoToLocalInput(date: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return (
+    `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}` +
+    `T${pad(date.getHours())}:${pad(date.getMinutes())}`
+  );
+}
+
+/** `2026-03-01 12:00:00.123 UTC`: the exact instant, for a title (hover). */
+export function utcTitle(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return `${date.toISOString().replace('T', ' ').replace('Z', '')} UTC`;
+}
 const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
 
 export function formatDateTime(iso: string): string {
@@ -93,8 +123,12 @@ export function formatRelative(iso: string, now = Date.now()): string {
 /** `<time>` with the absolute time as text and the ISO value as its machine-readable form. */
 export function timeElement(iso: string, options: { relative?: boolean } = {}): HTMLElement {
   return options.relative
-    ? h('time', { datetime: iso, title: formatDateTime(iso) }, formatRelative(iso))
-    : h('time', { datetime: iso }, formatDateTime(iso));
+    ? h(
+        'time',
+        { datetime: iso, title: `${formatDateTime(iso)} (${utcTitle(iso)})` },
+        formatRelative(iso),
+      )
+    : h('time', { datetime: iso, title: utcTitle(iso) }, formatDateTime(iso));
 }
 
 /** `<time>` as two lines (date, then time), for narrow table columns. */
@@ -103,7 +137,7 @@ export function stackedTimeElement(iso: string): HTMLElement {
   if (Number.isNaN(date.getTime())) return h('time', { datetime: iso }, iso);
   return h(
     'time',
-    { datetime: iso, class: 'stacked-time' },
+    { datetime: iso, class: 'stacked-time', title: utcTitle(iso) },
     h('span', null, dateOnly.format(date)),
     h('span', { class: 'muted' }, timeOnly.format(date)),
   );

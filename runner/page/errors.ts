@@ -26,6 +26,16 @@ export class FormErrors {
     summary.setAttribute('role', 'alert');
     summary.setAttribute('tabindex', '-1');
     summary.hidden = true;
+    // An edited control loses its message at once (a fixed URL must not stay marked until Save).
+    // Capture phase: it runs before the control's own listeners, so live validation that marks
+    // the control again (mappings, constants) still has the last word.
+    const onEdit = (event: Event) => {
+      const control = event.target instanceof HTMLElement ? event.target : null;
+      const path = control?.dataset.invalidFor;
+      if (path) this.clear([path]);
+    };
+    root.addEventListener('input', onEdit, true);
+    root.addEventListener('change', onEdit, true);
   }
 
   /** Removes the messages under `prefixes` (every message, and the summary, when none given). */

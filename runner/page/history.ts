@@ -1,31 +1,110 @@
 /**
  * "Notification History": every attempt, newest first (timestamp, status, HTTP code, error,
- * attempt number, messageType, test flag), filtered by status, a page at a time with the API's
- * keyset cursor ("Load more"), and "Resend" on failed rows.
+ * attempt number, messageType, test flag), of one webhook or (all-webhooks view) of every webhook
+ * of the seller, naming the webhook. Filtered by status, time range, messageType, lead id and
+ * test/real, a page at a time with the API's keyset cursor ("Load more"). Details show the exact
+ * payload sent with a Copy button and, for a failure, the advice chosen by its cause. "Resend" is
+ * offered on a delivery's latest attempt once the delivery has ended (failed or succeeded): the
+ * API says which rows (`resendable`), so an old failure of a delivery that has since succeeded
+ * offers nothing.
  */
-import { api, ApiError, type Attempt, type Endpoint } from './api.js';
-import { h, replaceChildren, stackedTimeElement } from './dom.js';
-import { badge, errorMessage, errorPanel, loading, statusBadge, type ViewContext } from './view.js';
+import { api, ApiError, type Attempt, type Endpoint, type HistoryFilters } from './api.js';
+import { copyButton } from './copy.js';
+import { browserTimeZone, h, localInputToIso, replaceChildren, stackedTimeElement } from './dom.js';
+import { openReplay } from './replay.js';
+import { troubleshootingNotice } from './troubleshooting.js';
+import {
+  badge,
+  detailsPath,
+  errorMessage,
+  errorPanel,
+  loading,
+  statusBadge,
+  type ViewContext,
+} from './view.js';
 
 export const HISTORY_PAGE_SIZE = 20;
-
-type Filter = '' | 'success' | 'failure';
 
 export interface HistoryPanel {
   element: HTMLElement;
   refresh(): void;
 }
 
-export function historyPanel(ctx: ViewContext, endpoint: Endpoint): HistoryPanel {
-  const filter = h(
+export interface HistoryScope {
+  /** One webhook's history; absent: every webhook of the seller. */
+  endpoint?: Endpoint;
+  /** The seller's webhooks, to name each attempt's webhook in the all-webhooks view. */
+  endpoints?: readonly Endpoint[];
+}
+
+function select(id: string, options: Array<[string, string]>): HTMLSelectElement {
+  return h(
     'select',
-    { class: 'input input-inline', id: 'history-status' },
-    h('option', { value: '' }, 'All statuses'),
-    h('option', { value: 'success' }, 'Success'),
-    h('option', { value: 'failure' }, 'Failure'),
+    { class: 'input input-inline', id },
+    options.map(([value, label]) => h('option', { value }, label)),
   );
+}
+
+function labelled(label: string, control: HTMLElement): HTMLElement {
+  return h(
+    'div',
+    { class: 'filter' },
+    h('label', { for: control.id, class: 'label-inline' }, label),
+    control,
+  );
+}
+
+export function historyPanel(ctx: ViewContext, scope: HistoryScope): HistoryPanel {
+  const { endpoint } = scope;
+  const allWebhooks = endpoint === undefined;
+  const names = new Map((scope.endpoints ?? []).map((e) => [e.id, e.name]));
+  const prefix = allWebhooks ? 'all-history' : 'history';
+
+  const status = select(`${prefix}-status`, [
+    ['', 'All statuses'],
+    ['success', 'Success'],
+    ['failure', 'Failure'],
+  ]);
+  const messageType = select(`${prefix}-message-type`, [
+    ['', 'All message types'],
+    ['new_lead', 'new_lead'],
+    ['lead_update', 'lead_update'],
+  ]);
+  const testFilter = select(`${prefix}-test`, [
+    ['', 'Tests and real'],
+    ['false', 'Real deliveries only'],
+    ['true', 'Tests only'],
+  ]);
+  const leadId = h('input', {
+    class: 'input input-inline',
+    id: `${prefix}-lead`,
+    type: 'search',
+    placeholder: 'lead_…',
+    autocomplete: 'off',
+    spellcheck: 'false',
+  });
+  const from = h('input', {
+    class: 'input input-inline',
+    id: `${prefix}-from`,
+    type: 'datetime-local',
+  });
+  const to = h('input', {
+    class: 'input input-inline',
+    id: `${prefix}-to`,
+    type: 'datetime-local',
+  });
+  const clearButton = h('button', { type: 'button', class: 'button button-small' }, 'Clear');
   const refreshButton = h('button', { type: 'button', class: 'button button-small' }, 'Refresh');
+  const replayButton = endpoint
+    ? h('button', { type: 'button', class: 'button button-small' }, 'Replay failed…')
+    : null;
+  const filterProblem = h('p', { class: 'field-error filter-problem', role: 'alert' });
   const count = h('p', { class: 'muted small', role: 'status' });
+  const zone = h(
+    'p',
+    { class: 'muted small zone-note' },
+    `Times are shown in your time zone (${browserTimeZone()}); hover a time for UTC.`,
+  );
   const body = h('div', { class: 'history-body' }, loading('Loading the history…'));
   const more = h('button', { type: 'button', class: 'button' }, 'Load more');
   const moreRow = h('div', { class: 'load-more' }, more);
@@ -37,24 +116,53 @@ export function historyPanel(ctx: ViewContext, endpoint: Endpoint): HistoryPanel
   let shown = 0;
   let generation = 0;
 
+  const columns = [
+    'Time',
+    ...(allWebhooks ? ['Webhook'] : []),
+    'Status',
+    'HTTP',
+    'Error',
+    'Attempt',
+    'Message type',
+    'Test',
+  ];
   const table = h(
     'table',
-    { class: 'table responsive-table history-table' },
-    h('caption', { class: 'visually-hidden' }, 'Delivery attempts, newest first'),
+    { class: `table responsive-table history-table${allWebhooks ? ' all-history-table' : ''}` },
+    h(
+      'caption',
+      { class: 'visually-hidden' },
+      allWebhooks
+        ? 'Delivery attempts of all webhooks, newest first'
+        : 'Delivery attempts, newest first',
+    ),
     h(
       'thead',
       null,
       h(
         'tr',
         null,
-        ['Time', 'Status', 'HTTP', 'Error', 'Attempt', 'Message type', 'Test'].map((c) =>
-          h('th', { scope: 'col' }, c),
-        ),
+        columns.map((c) => h('th', { scope: 'col' }, c)),
         h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')),
       ),
     ),
     tbody,
   );
+
+  function filters(): HistoryFilters {
+    return {
+      status: status.value || undefined,
+      messageType: messageType.value || undefined,
+      test: (testFilter.value || undefined) as HistoryFilters['test'],
+      leadId: leadId.value.trim() || undefined,
+      from: localInputToIso(from.value) || undefined,
+      to: localInputToIso(to.value) || undefined,
+    };
+  }
+
+  function filtered(): boolean {
+    return Object.values(filters()).some((value) => value !== undefined);
+  }
 
   function setResendState(deliveryId: string, node: () => Node): void {
     for (const cell of resendCells.get(deliveryId) ?? []) cell.replaceChildren(node());
@@ -82,6 +190,47 @@ export function historyPanel(ctx: ViewContext, endpoint: Endpoint): HistoryPanel
     }
   }
 
+  function payloadPane(attempt: Attempt): HTMLElement {
+    if (attempt.payload === null) {
+      return h(
+        'div',
+        { class: 'payload-pane' },
+        h('h4', null, 'Payload sent'),
+        h('p', { class: 'muted small' }, 'No payload was sent.'),
+      );
+    }
+    const payload = attempt.payload;
+    const code = h('code', null, payload);
+    const pre = h('pre', { class: 'code code-small payload-code', tabindex: '0' }, code);
+    return h(
+      'div',
+      { class: 'payload-pane' },
+      h(
+        'div',
+        { class: 'pane-head' },
+        h(
+          'h4',
+          null,
+          'Payload sent ',
+          attempt.contentType
+            ? h('span', { class: 'muted small mono content-type' }, attempt.contentType)
+            : null,
+        ),
+        copyButton(() => payload, code, 'Copy', 'Copy the payload'),
+      ),
+      attempt.payloadTruncated
+        ? h(
+            'p',
+            { class: 'notice notice-warning payload-cut' },
+            `Only the first ${payload.length.toLocaleString()} of ${(
+              attempt.payloadLength ?? 0
+            ).toLocaleString()} characters are kept in the history; the whole body was sent.`,
+          )
+        : null,
+      pre,
+    );
+  }
+
   function detailsRow(attempt: Attempt, id: string): HTMLTableRowElement {
     const headers = Object.entries(attempt.requestHeaders)
       .map(([name, value]) => `${name}: ${value}`)
@@ -91,7 +240,7 @@ export function historyPanel(ctx: ViewContext, endpoint: Endpoint): HistoryPanel
       { class: 'attempt-details', id, hidden: true },
       h(
         'td',
-        { colspan: '8' },
+        { colspan: String(columns.length + 1) },
         h(
           'dl',
           { class: 'attempt-facts' },
@@ -103,10 +252,15 @@ export function historyPanel(ctx: ViewContext, endpoint: Endpoint): HistoryPanel
           ),
           h('div', null, h('dt', null, 'Lead ID'), h('dd', { class: 'mono' }, attempt.leadId)),
           h('div', null, h('dt', null, 'Duration'), h('dd', null, `${attempt.durationMs} ms`)),
+          attempt.deliveryStatus
+            ? h('div', null, h('dt', null, 'Delivery now'), h('dd', null, attempt.deliveryStatus))
+            : null,
         ),
         attempt.notice
           ? h('p', { class: 'notice notice-warning attempt-notice' }, attempt.notice)
           : null,
+        troubleshootingNotice(attempt.troubleshooting),
+        payloadPane(attempt),
         h(
           'div',
           { class: 'attempt-panes' },
@@ -125,6 +279,19 @@ export function historyPanel(ctx: ViewContext, endpoint: Endpoint): HistoryPanel
             h('pre', { class: 'code code-small' }, h('code', null, headers || '—')),
           ),
         ),
+      ),
+    );
+  }
+
+  function webhookCell(attempt: Attempt): HTMLElement {
+    const name = names.get(attempt.endpointId);
+    return h(
+      'td',
+      { 'data-label': 'Webhook', class: 'webhook-cell' },
+      h(
+        'a',
+        { href: detailsPath(attempt.endpointId, 'history'), 'data-link': '' },
+        name ?? attempt.endpointId,
       ),
     );
   }
@@ -150,13 +317,17 @@ export function historyPanel(ctx: ViewContext, endpoint: Endpoint): HistoryPanel
       toggle.setAttribute('aria-expanded', String(open));
     });
     const resendSlot = h('span', { class: 'resend-slot' });
-    if (attempt.status === 'failure') {
+    if (attempt.resendable) {
       const button = h(
         'button',
         {
           type: 'button',
           class: 'button button-small',
           'aria-label': `Resend the ${attempt.test ? 'test ' : ''}delivery of ${when}`,
+          title:
+            attempt.deliveryStatus === 'succeeded'
+              ? 'Send this delivery again, with the same webhook-id, so your system can tell it is the same message'
+              : 'Send this delivery again, with the same webhook-id',
         },
         'Resend',
       );
@@ -170,9 +341,11 @@ export function historyPanel(ctx: ViewContext, endpoint: Endpoint): HistoryPanel
       'tr',
       {
         'data-attempt-id': attempt.id,
+        'data-delivery-id': attempt.deliveryId,
         class: `attempt-row${attempt.status === 'failure' ? ' is-failure' : ''}`,
       },
       h('td', { 'data-label': 'Time', class: 'nowrap' }, stackedTimeElement(attempt.startedAt)),
+      allWebhooks ? webhookCell(attempt) : null,
       h('td', { 'data-label': 'Status' }, statusBadge(attempt.status)),
       h(
         'td',
@@ -196,9 +369,28 @@ export function historyPanel(ctx: ViewContext, endpoint: Endpoint): HistoryPanel
     return [main, details];
   }
 
+  function emptyState(): HTMLElement {
+    const narrowed = filtered();
+    return h(
+      'div',
+      { class: 'empty-state' },
+      h('h3', null, narrowed ? 'No attempts match these filters' : 'No attempts yet'),
+      h(
+        'p',
+        null,
+        narrowed
+          ? 'Change or clear the filters to see the others.'
+          : allWebhooks
+            ? 'Every delivery attempt of every webhook appears here.'
+            : 'Every delivery attempt appears here. Use “Send test” to try your endpoint now.',
+      ),
+    );
+  }
+
   async function load(reset: boolean): Promise<void> {
     generation += 1;
     const mine = generation;
+    filterProblem.textContent = '';
     if (reset) {
       cursor = null;
       shown = 0;
@@ -210,8 +402,8 @@ export function historyPanel(ctx: ViewContext, endpoint: Endpoint): HistoryPanel
       more.textContent = 'Loading…';
     }
     try {
-      const page = await api.history(endpoint.id, {
-        status: filter.value || undefined,
+      const page = await api.history(endpoint?.id ?? null, {
+        ...filters(),
         cursor: reset ? undefined : (cursor ?? undefined),
         limit: HISTORY_PAGE_SIZE,
       });
@@ -220,26 +412,8 @@ export function historyPanel(ctx: ViewContext, endpoint: Endpoint): HistoryPanel
       tbody.append(...page.items.flatMap(rows));
       shown += page.items.length;
       cursor = page.nextCursor;
-      const status = filter.value as Filter;
-      if (shown === 0) {
-        replaceChildren(
-          body,
-          h(
-            'div',
-            { class: 'empty-state' },
-            h('h3', null, status === '' ? 'No attempts yet' : `No ${status} attempts`),
-            h(
-              'p',
-              null,
-              status === ''
-                ? 'Every delivery attempt appears here. Use “Send test” to try your endpoint now.'
-                : 'Change the status filter to see the others.',
-            ),
-          ),
-        );
-      } else if (reset) {
-        replaceChildren(body, h('div', { class: 'table-wrap' }, table));
-      }
+      if (shown === 0) replaceChildren(body, emptyState());
+      else if (reset) replaceChildren(body, h('div', { class: 'table-wrap' }, table));
       count.textContent =
         shown === 0
           ? ''
@@ -247,7 +421,12 @@ export function historyPanel(ctx: ViewContext, endpoint: Endpoint): HistoryPanel
       moreRow.hidden = cursor === null;
     } catch (error) {
       if (mine !== generation || !ctx.current()) return;
-      if (reset)
+      if (error instanceof ApiError && error.status === 400 && error.details.length > 0) {
+        filterProblem.textContent = error.details
+          .map((detail) => `${detail.path}: ${detail.message}`)
+          .join('; ');
+        replaceChildren(body, emptyState());
+      } else if (reset)
         replaceChildren(
           body,
           errorPanel(error, () => void load(true)),
@@ -259,25 +438,57 @@ export function historyPanel(ctx: ViewContext, endpoint: Endpoint): HistoryPanel
     }
   }
 
-  filter.addEventListener('change', () => void load(true));
+  for (const control of [status, messageType, testFilter, from, to]) {
+    control.addEventListener('change', () => void load(true));
+  }
+  let leadTimer: ReturnType<typeof setTimeout> | undefined;
+  leadId.addEventListener('input', () => {
+    clearTimeout(leadTimer);
+    leadTimer = setTimeout(() => void load(true), 300);
+  });
+  leadId.addEventListener('keydown', (event) => {
+    if (event.key !== 'Enter') return;
+    clearTimeout(leadTimer);
+    void load(true);
+  });
+  clearButton.addEventListener('click', () => {
+    for (const control of [status, messageType, testFilter]) control.value = '';
+    for (const control of [leadId, from, to]) control.value = '';
+    void load(true);
+  });
   refreshButton.addEventListener('click', () => void load(true));
   more.addEventListener('click', () => void load(false));
+  replayButton?.addEventListener('click', () => {
+    if (endpoint) openReplay(ctx, endpoint, () => void load(true));
+  });
 
+  const titleId = allWebhooks ? 'all-history-title' : 'history-title';
   const element = h(
     'section',
-    { class: 'card card-flush', 'aria-labelledby': 'history-title' },
+    { class: 'card card-flush history-card', 'aria-labelledby': titleId },
     h(
       'div',
       { class: 'card-head' },
-      h('h2', { id: 'history-title', class: 'card-title' }, 'Notification History'),
       h(
-        'div',
-        { class: 'toolbar' },
-        h('label', { for: 'history-status', class: 'label-inline' }, 'Status'),
-        filter,
-        refreshButton,
+        'h2',
+        { id: titleId, class: 'card-title' },
+        allWebhooks ? 'All webhooks' : 'Notification History',
       ),
+      h('div', { class: 'toolbar' }, replayButton, refreshButton),
     ),
+    h(
+      'div',
+      { class: 'history-filters', role: 'group', 'aria-label': 'Filter the history' },
+      labelled('Status', status),
+      labelled('Message type', messageType),
+      labelled('Test', testFilter),
+      labelled('Lead ID', leadId),
+      labelled('From', from),
+      labelled('To', to),
+      clearButton,
+    ),
+    filterProblem,
+    zone,
     count,
     body,
     moreRow,

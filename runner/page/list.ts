@@ -135,6 +135,15 @@ export async function renderList(ctx: ViewContext): Promise<void> {
       { 'aria-labelledby': 'webhooks-title' },
       h('h2', { id: 'webhooks-title', class: 'section-title' }, 'Webhooks'),
       body,
+      h(
+        'p',
+        { class: 'section-link' },
+        h(
+          'a',
+          { href: '/delivery/history', 'data-link': '' },
+          'Delivery history of all webhooks →',
+        ),
+      ),
     ),
   );
   if (ctx.focusHeading) title.focus();

@@ -4,6 +4,7 @@
  * Notification History. Routes are real paths under /delivery (the runner serves the same shell
  * for each), so reload, back/forward and links work.
  */
+import { renderAllHistory } from './allHistory.js';
 import { session, onUnauthorized } from './api.js';
 import { renderDetails } from './details.js';
 import { h, replaceChildren } from './dom.js';
@@ -12,6 +13,7 @@ import { renderSignIn } from './signin.js';
 import type { ViewContext } from './view.js';
 
 export const BASE = '/delivery';
+const HISTORY = `${BASE}/history`;
 
 const app = document.getElementById('app') as HTMLElement;
 const toasts = h('div', { class: 'toasts', role: 'status', 'aria-live': 'polite' });
@@ -65,20 +67,22 @@ function shell(main: HTMLElement): HTMLElement[] {
         h(
           'ul',
           null,
-          h(
-            'li',
-            null,
-            h(
-              'a',
-              { href: BASE, 'data-link': '', 'aria-current': 'page' },
-              'Notifications & Integrations',
-            ),
-          ),
+          h('li', null, h('a', { href: BASE, 'data-link': '' }, 'Notifications & Integrations')),
+          h('li', null, h('a', { href: HISTORY, 'data-link': '' }, 'Delivery history')),
         ),
       ),
       main,
     ),
   ];
+}
+
+/** The sidebar link of the section shown is the current page: the history, or the webhooks. */
+function markCurrentSection(path: string): void {
+  for (const link of app.querySelectorAll<HTMLAnchorElement>('.sidebar a')) {
+    const current = link.pathname === HISTORY ? path === HISTORY : path !== HISTORY;
+    if (current) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
 }
 
 async function route(): Promise<void> {
@@ -115,7 +119,9 @@ async function route(): Promise<void> {
   const path = location.pathname.replace(/\/+$/, '') || '/';
   previousPath = path;
   const details = /^\/delivery\/webhooks\/([^/]+)(\/history)?$/.exec(path);
+  markCurrentSection(path);
   if (path === BASE) await renderList(ctx);
+  else if (path === HISTORY) await renderAllHistory(ctx);
   else if (details) {
     await renderDetails(ctx, decodeURIComponent(details[1]), details[2] ? 'history' : 'overview');
   } else {

@@ -494,9 +494,19 @@ describe('POST /v1/endpoints/:id/test', () => {
       error: 'HTTP 500 Internal Server Error',
       responseExcerpt: 'oops',
       payload: '{"a":1}',
+      contentType: 'application/json',
+      cause: 'http_5xx',
     };
     const res = await t.as(sellerA.apiKey).post(`/v1/endpoints/${ep.body.id}/test`).expect(200);
-    expect(res.body).toEqual(t.delivery.result);
+    const { cause: _cause, ...shown } = t.delivery.result;
+    expect(res.body).toEqual({
+      ...shown,
+      troubleshooting: {
+        issue: 'http_error',
+        title: 'HTTP error codes',
+        solution: expect.stringContaining('notification history'),
+      },
+    });
     const called = t.delivery.calls.at(-1)!;
     expect(called.id).toBe(ep.body.id);
     expect(called.headers).toEqual([{ name: 'X-Key', value: 'plain-secret-value' }]);

@@ -83,6 +83,7 @@ describe('GET /v1/openapi.json', () => {
     expect(listed.sort()).toEqual(
       [
         'GET /v1/fields',
+        'GET /v1/history',
         'POST /v1/endpoints',
         'GET /v1/endpoints',
         'GET /v1/endpoints/{id}',
@@ -156,6 +157,11 @@ describe('GET /v1/openapi.json', () => {
     expect(history.map((p) => `${p.in}:${p.name}`)).toEqual([
       'path:id',
       'query:status',
+      'query:messageType',
+      'query:leadId',
+      'query:test',
+      'query:from',
+      'query:to',
       'query:cursor',
       'query:limit',
     ]);

@@ -173,12 +173,16 @@ test('R5: a failed delivery is resent by hand', async () => {
   const items = await attemptsOf(endpoint.id, 2);
   expect(items[0]).toMatchObject({ status: 'success', httpStatus: 200 });
   expect(receiver.requests[1].headers['webhook-id']).toBe(intake.deliveries[0].id);
+  // Succeeded, it can be sent again too (a receiver that lost it): same webhook-id, attempt #3.
   const again = await runner.seller(
     apiKey,
     'POST',
     `/v1/deliveries/${intake.deliveries[0].id}/resend`,
   );
-  expect(again.status).toBe(409);
+  expect(again.status).toBe(202);
+  const after = await attemptsOf(endpoint.id, 3);
+  expect(after[0]).toMatchObject({ status: 'success', attempt: 3 });
+  expect(receiver.requests[2].headers['webhook-id']).toBe(intake.deliveries[0].id);
 });
 
 test('R7: Send test goes through the real path and is recorded as a test', async () => {

@@ -169,3 +169,115 @@ test('backfill: a lead order outside the endpoint is refused, an updates-only en
   const refused = await scenario.call('POST', `/v1/endpoints/${updates.id}/backfill`, { from });
   expect(refused.status).toBe(409);
 });
+
+test('replay dry run: counts what a replay would send, and sends nothing', async () => {
+  receiver.reply((_request, response) => response.writeHead(422).end());
+  const endpoint = await scenario.createEndpoint({ url: receiver.url });
+  const before = new Date(Date.now() - 1000).toISOString();
+  const failed = [
+    (await scenario.postLead({ firstName: 'A' })).deliveries[0].id,
+    (await scenario.postLead({ firstName: 'B' })).deliveries[0].id,
+  ];
+  await until(failed, 'failed');
+  const path = `/v1/endpoints/${endpoint.id}/replay`;
+  const count = await scenario.call('POST', path, { status: 'failed', from: before, dryRun: true });
+  expect(count.status).toBe(200);
+  expect(await count.json()).toEqual({ count: 2, dryRun: true });
+  expect(await statuses(failed)).toEqual(['failed', 'failed']);
+  expect(receiver.requests).toHaveLength(2);
+});
+
+interface HistoryItemBody {
+  deliveryId: string;
+  attempt: number;
+  status: string;
+  payload: string | null;
+  contentType: string | null;
+  payloadTruncated: boolean;
+  resendable: boolean;
+  deliveryStatus: string | null;
+  troubleshooting: { issue: string } | null;
+  requestHeaders: Record<string, string>;
+}
+
+async function history(endpointId: string): Promise<HistoryItemBody[]> {
+  const response = await scenario.call('GET', `/v1/endpoints/${endpointId}/history`);
+  return ((await response.json()) as { items: HistoryItemBody[] }).items;
+}
+
+test('resend of a succeeded delivery: same webhook-id, attempt numbers run on, body kept per attempt', async () => {
+  let answer = 422;
+  receiver.reply((_request, response) => response.writeHead(answer).end());
+  const endpoint = await scenario.createEndpoint({ url: receiver.url });
+  const id = (await scenario.postLead({ firstName: 'Resent' })).deliveries[0].id;
+  await until([id], 'failed');
+  const [failure] = await history(endpoint.id);
+  expect(failure).toMatchObject({
+    attempt: 1,
+    status: 'failure',
+    resendable: true,
+    deliveryStatus: 'failed',
+    troubleshooting: { issue: 'field_mapping' },
+  });
+
+  answer = 200;
+  expect((await scenario.call('POST', `/v1/deliveries/${id}/resend`)).status).toBe(202);
+  await until([id], 'succeeded');
+  // A succeeded delivery is resent too: its receiver lost it.
+  expect((await scenario.call('POST', `/v1/deliveries/${id}/resend`)).status).toBe(202);
+  await eventually(async () => ((await history(endpoint.id)).length === 3 ? true : undefined));
+  await until([id], 'succeeded');
+
+  const items = await history(endpoint.id);
+  expect(items.map((item) => item.attempt)).toEqual([3, 2, 1]);
+  // Only the newest attempt of the delivery offers Resend: the old failure no longer does.
+  expect(items.map((item) => item.resendable)).toEqual([true, false, false]);
+  expect(receiver.requests).toHaveLength(3);
+  expect(new Set(receiver.requests.map((r) => String(r.headers['webhook-id'])))).toEqual(
+    new Set([id]),
+  );
+  receiver.requests.forEach((request, index) => {
+    const item = items[items.length - 1 - index];
+    expect(item.payload).toBe(request.body);
+    expect(item.contentType).toBe(request.headers['content-type']);
+    expect(item.payloadTruncated).toBe(false);
+    expect(request.headers['webhook-test']).toBeUndefined();
+  });
+});
+
+test('Send test is marked webhook-test: true, shown in history, with advice when it fails', async () => {
+  receiver.reply((_request, response) => response.writeHead(401).end());
+  const endpoint = await scenario.createEndpoint({ url: receiver.url });
+  const response = await scenario.call('POST', `/v1/endpoints/${endpoint.id}/test`);
+  const result = (await response.json()) as {
+    success: boolean;
+    contentType: string;
+    troubleshooting: { issue: string; title: string };
+  };
+  expect(result).toMatchObject({
+    success: false,
+    contentType: 'application/json',
+    troubleshooting: { issue: 'authentication', title: 'Authentication errors' },
+  });
+  expect(receiver.requests).toHaveLength(1);
+  expect(receiver.requests[0].headers['webhook-test']).toBe('true');
+  const [item] = await history(endpoint.id);
+  expect(item.requestHeaders['webhook-test']).toBe('true');
+  expect(item.payload).toBe(receiver.requests[0].body);
+});
+
+test('a resend restarts the retry schedule while its attempt numbers run on', async () => {
+  // The schedule (3 retries) is used up before the resend; after it, the first try fails again
+  // and must be retried, not failed for good as a delivery past its schedule would be.
+  let refusals = 5;
+  receiver.reply((_request, response) => response.writeHead(refusals-- > 0 ? 503 : 200).end());
+  const endpoint = await scenario.createEndpoint({ url: receiver.url });
+  const id = (await scenario.postLead({ firstName: 'Retry' })).deliveries[0].id;
+  await until([id], 'failed');
+  expect(receiver.requests).toHaveLength(4);
+  expect((await scenario.call('POST', `/v1/deliveries/${id}/resend`)).status).toBe(202);
+  await until([id], 'succeeded');
+  expect(receiver.requests).toHaveLength(6);
+  const items = await history(endpoint.id);
+  expect(items.map((item) => item.attempt)).toEqual([6, 5, 4, 3, 2, 1]);
+});

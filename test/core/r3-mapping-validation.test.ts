@@ -110,12 +110,13 @@ describe('R3 validation of names, each problem with its path', () => {
   });
 });
 
-describe('R3 collisions name both paths and the name', () => {
+describe('R3 collisions: placed on the later path, worded by the rows a person sees', () => {
   test('mapping/mapping duplicate', () => {
     expect(problems([out('email'), out('x', 'phone'), out('email', 'company')])).toEqual([
       {
         path: 'fieldMappings[2].output',
-        message: '"email" is used twice: by fieldMappings[0].output and by fieldMappings[2].output',
+        message:
+          '"email" is used twice: by Field Mappings row 1 (Email Address) and by Field Mappings row 3 (Company)',
       },
     ]);
   });
@@ -132,11 +133,12 @@ describe('R3 collisions name both paths and the name', () => {
     expect(found).toEqual([
       {
         path: 'constants[1].key',
-        message: '"campaign" is used twice: by constants[0].key and by constants[1].key',
+        message: '"campaign" is used twice: by Constants row 1 and by Constants row 2',
       },
       {
         path: 'constants[2].key',
-        message: '"source" is used twice: by fieldMappings[0].output and by constants[2].key',
+        message:
+          '"source" is used twice: by Field Mappings row 1 (Email Address) and by Constants row 3',
       },
     ]);
   });
@@ -144,13 +146,14 @@ describe('R3 collisions name both paths and the name', () => {
   test('JSON prefix collision, either order, reported on the later path', () => {
     const [first] = problems([out('contact', 'firstName'), out('contact.email')]);
     expect(first.path).toBe('fieldMappings[1].output');
-    expect(first.message).toContain('fieldMappings[0].output "contact"');
-    expect(first.message).toContain('fieldMappings[1].output "contact.email"');
+    expect(first.message).toContain('Field Mappings row 1 (First Name) "contact"');
+    expect(first.message).toContain('Field Mappings row 2 (Email Address) "contact.email"');
+    expect(first.message).not.toContain('fieldMappings[');
 
     const [second] = problems([out('data.contact.email')], [{ key: 'data.contact', value: 'x' }]);
     expect(second.path).toBe('constants[0].key');
-    expect(second.message).toContain('constants[0].key "data.contact"');
-    expect(second.message).toContain('fieldMappings[0].output "data.contact.email"');
+    expect(second.message).toContain('Constants row 1 "data.contact"');
+    expect(second.message).toContain('Field Mappings row 1 (Email Address) "data.contact.email"');
   });
 
   test('prefix names do not collide outside JSON (dots are literal there)', () => {

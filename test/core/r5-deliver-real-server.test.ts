@@ -293,3 +293,23 @@ describe('R9 lookup hook', () => {
     });
   });
 });
+
+describe('test deliveries are marked for the receiver', () => {
+  test('webhook-test: true only when the request is a test; a custom header cannot set it', async () => {
+    const seen: http.IncomingHttpHeaders[] = [];
+    const url = await listen((req, res) => {
+      seen.push(req.headers);
+      res.end('ok');
+    });
+    await sendWebhook({ ...request(url), test: true });
+    await sendWebhook(request(url));
+    expect(seen[0]['webhook-test']).toBe('true');
+    expect(seen[1]['webhook-test']).toBeUndefined();
+    const refused = await sendWebhook({
+      ...request(url),
+      headers: [{ name: 'Webhook-Test', value: 'true' }],
+    });
+    expect(refused.success).toBe(false);
+    expect(seen).toHaveLength(2);
+  });
+});

@@ -14,6 +14,7 @@ import { buildOpenApi } from './openapi.js';
 import { requestLog } from './requestLog.js';
 import { defineRoute, registerRoutes, type AnyRoute } from './route.js';
 import { deliveryRoutes } from './routes/deliveries.js';
+import { historyRoutes } from './routes/history.js';
 import { endpointRoutes } from './routes/endpoints.js';
 import { createLeadOrderRoute, listLeadOrdersRoute } from './routes/leadOrders.js';
 import { changeMeetingRoute, createLeadRoute, createSellerRoute } from './routes/provider.js';
@@ -37,6 +38,7 @@ export function apiRoutes(): AnyRoute[] {
     fieldsRoute,
     ...endpointRoutes,
     ...deliveryRoutes,
+    ...historyRoutes,
     ...replayRoutes,
     ...secretRoutes,
     listLeadOrdersRoute,

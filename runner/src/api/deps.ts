@@ -16,6 +16,9 @@ export interface TestResult {
   responseExcerpt: string | null;
   /** The exact body sent, as a string. */
   payload: string | null;
+  contentType?: string | null;
+  /** Why it failed (core/classify.ts FailureCause, or `workflow`); null on success. */
+  cause?: string | null;
 }
 
 /** Implemented by the engine: sends through the endpoint's real path and records a test attempt. */

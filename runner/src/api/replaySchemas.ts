@@ -39,6 +39,10 @@ function range<T extends z.ZodRawShape>(shape: T) {
 
 export const ReplayBody = range({
   status: z.literal('failed').describe('Which deliveries to send again: failed ones'),
+  dryRun: z
+    .boolean()
+    .optional()
+    .describe('true: only count the deliveries a replay would send again (200), change nothing'),
 });
 export type ReplayBody = z.output<typeof ReplayBody>;
 
@@ -54,6 +58,11 @@ export type BackfillBody = z.output<typeof BackfillBody>;
 
 export const BulkAccepted = z.object({
   count: z.number().int().describe('Deliveries queued'),
+});
+
+export const ReplayCount = z.object({
+  count: z.number().int().describe('Deliveries a replay would send again now'),
+  dryRun: z.literal(true),
 });
 
 const Timestamp = z.string().describe('ISO 8601');

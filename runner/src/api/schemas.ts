@@ -14,7 +14,12 @@ import {
   type MessageType,
   type PayloadFormat,
 } from '../../../core/types.js';
-import { HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT } from '../store/attempts.js';
+import { parseInstant } from '../../../core/instant.js';
+import {
+  HISTORY_DEFAULT_LIMIT,
+  HISTORY_MAX_LIMIT,
+  HISTORY_PAYLOAD_MAX_CHARS,
+} from '../store/attempts.js';
 
 const tuple = <T extends string>(values: readonly T[]) => values as unknown as [T, ...T[]];
 
@@ -113,16 +118,50 @@ export const EndpointPatchBody = z.strictObject({
 });
 export type EndpointPatchBody = z.output<typeof EndpointPatchBody>;
 
-export const HistoryQuery = z.object({
-  status: z.enum(['success', 'failure']).optional(),
-  cursor: z.string().min(1).max(500).optional().describe('nextCursor of the previous page'),
-  limit: z.coerce
-    .number({ error: `must be a whole number from 1 to ${HISTORY_MAX_LIMIT}` })
-    .int('must be a whole number')
-    .min(1, 'must be at least 1')
-    .max(HISTORY_MAX_LIMIT, `must be at most ${HISTORY_MAX_LIMIT}`)
-    .default(HISTORY_DEFAULT_LIMIT),
-});
+/** An instant in a query string, by core's one rule (core/instant.ts), as a Date. */
+const QueryInstant = z
+  .string()
+  .max(100, 'must be at most 100 characters')
+  .transform((text, ctx) => {
+    try {
+      return parseInstant(text);
+    } catch (err) {
+      ctx.issues.push({ code: 'custom', message: (err as Error).message, input: text });
+      return z.NEVER;
+    }
+  });
+
+export const HistoryQuery = z
+  .object({
+    status: z.enum(['success', 'failure']).optional(),
+    messageType: z.enum(tuple<MessageType>(MESSAGE_TYPES)).optional(),
+    leadId: z
+      .string()
+      .min(1)
+      .max(100)
+      .regex(/^[A-Za-z0-9_.:-]+$/, 'must be a lead id (letters, digits, _ . : -)')
+      .optional()
+      .describe('Only attempts of this lead'),
+    test: z
+      .enum(['true', 'false'], { error: 'must be true or false' })
+      .transform((value) => value === 'true')
+      .optional()
+      .describe('true: Send test attempts only; false: real deliveries only'),
+    from: QueryInstant.optional().describe('Started at or after (ISO 8601)'),
+    to: QueryInstant.optional().describe('Started before (ISO 8601)'),
+    cursor: z.string().min(1).max(500).optional().describe('nextCursor of the previous page'),
+    limit: z.coerce
+      .number({ error: `must be a whole number from 1 to ${HISTORY_MAX_LIMIT}` })
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .max(HISTORY_MAX_LIMIT, `must be at most ${HISTORY_MAX_LIMIT}`)
+      .default(HISTORY_DEFAULT_LIMIT),
+  })
+  .superRefine((value, ctx) => {
+    if (value.from && value.to && value.from.getTime() >= value.to.getTime()) {
+      ctx.addIssue({ code: 'custom', path: ['from'], message: 'must be before to' });
+    }
+  });
 
 // ---------------------------------------------------------------------------------- provider
 export const SellerCreateBody = z.strictObject({ name: Name });
@@ -226,6 +265,17 @@ export const EndpointCreated = EndpointView.extend({
 
 export const EndpointList = z.object({ items: z.array(EndpointView) });
 
+const TroubleshootingView = z
+  .object({
+    issue: z.enum(['connection', 'authentication', 'field_mapping', 'timeout', 'http_error']),
+    title: z.string(),
+    solution: z.string(),
+  })
+  .nullable()
+  .describe(
+    "Advice for a failure, chosen by its cause (the seed's Common Issues & Solutions); null on success or when none fits",
+  );
+
 export const TestResultBody = z.object({
   success: z.boolean(),
   httpStatus: z.number().int().nullable(),
@@ -233,6 +283,8 @@ export const TestResultBody = z.object({
   error: z.string().nullable(),
   responseExcerpt: z.string().nullable(),
   payload: z.string().nullable(),
+  contentType: z.string().nullable(),
+  troubleshooting: TroubleshootingView,
 });
 
 const MessageTypeEnum = z.enum(tuple<MessageType>(MESSAGE_TYPES));
@@ -252,6 +304,35 @@ export const AttemptView = z.object({
   error: z.string().nullable(),
   responseExcerpt: z.string().nullable(),
   requestHeaders: z.record(z.string(), z.string()),
+  payload: z
+    .string()
+    .nullable()
+    .describe(
+      `The exact body sent (null when none was). A body longer than ${HISTORY_PAYLOAD_MAX_CHARS} characters is kept only up to there: payloadTruncated says so`,
+    ),
+  contentType: z.string().nullable().describe('The Content-Type the body was sent with'),
+  payloadTruncated: z.boolean().describe('payload holds only the start of a longer body'),
+  payloadLength: z
+    .number()
+    .int()
+    .nullable()
+    .describe("The whole body's length in characters when payloadTruncated; else null"),
+  cause: z
+    .string()
+    .nullable()
+    .describe(
+      'Why it failed: dns, connect, tls, timeout, network, blocked, http_3xx, http_4xx, http_5xx, rejected or workflow; null on success',
+    ),
+  troubleshooting: TroubleshootingView,
+  deliveryStatus: z
+    .enum(['pending', 'sending', 'succeeded', 'failed', 'cancelled', 'superseded'])
+    .nullable()
+    .describe("The delivery's status now"),
+  resendable: z
+    .boolean()
+    .describe(
+      "This is the delivery's latest attempt and the delivery has ended (failed or succeeded): POST /v1/deliveries/{deliveryId}/resend sends it again",
+    ),
   notice: z
     .string()
     .nullable()

@@ -1,5 +1,6 @@
 /** Domain objects → response JSON. Secrets never leave in full. */
-import type { Attempt } from '../store/attempts.js';
+import { troubleshootingFor } from '../../../core/troubleshooting.js';
+import type { Attempt, HistoryItem } from '../store/attempts.js';
 import type { Endpoint, LastDelivery } from '../store/endpoints.js';
 import type { LeadOrder } from '../store/leadOrders.js';
 
@@ -50,7 +51,7 @@ export function endpointView(endpoint: Endpoint, lastDelivery: LastDelivery | nu
   };
 }
 
-export function attemptView(attempt: Attempt) {
+export function attemptView(attempt: Attempt | HistoryItem) {
   return {
     id: attempt.id,
     deliveryId: attempt.deliveryId,
@@ -66,6 +67,18 @@ export function attemptView(attempt: Attempt) {
     error: attempt.error,
     responseExcerpt: attempt.responseExcerpt,
     requestHeaders: attempt.requestHeaders,
+    payload: attempt.payload,
+    contentType: attempt.contentType,
+    payloadTruncated: attempt.payloadLength !== null,
+    payloadLength: attempt.payloadLength,
+    cause: attempt.cause,
+    troubleshooting: troubleshootingFor({
+      success: attempt.status === 'success',
+      cause: attempt.cause,
+      httpStatus: attempt.httpStatus,
+    }),
+    deliveryStatus: 'deliveryStatus' in attempt ? attempt.deliveryStatus : null,
+    resendable: 'resendable' in attempt ? attempt.resendable : false,
     notice: attempt.notice,
   };
 }

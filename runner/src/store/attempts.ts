@@ -1,11 +1,35 @@
 /**
  * Attempts: one row per HTTP try, the notification history (R6). Read newest first with a keyset
  * cursor over (started_at, id), served by the (endpoint_id[, status], started_at DESC, id DESC)
- * indexes, so page n costs what page 1 costs at any table size.
+ * indexes, or for all of a seller's webhooks the (seller_id, started_at DESC, id DESC) ones, so
+ * page n costs what page 1 costs at any table size. The filters either narrow the index range (a
+ * time range), pick a partial index (failures across webhooks, test attempts), start from the
+ * lead's deliveries (a lead id), or are checked on rows the index hands out in order.
  */
 import { isInstant } from '../../../core/instant.js';
 import type { MessageType } from '../../../core/types.js';
 import type { Db, Sql } from '../db/types.js';
+import type { DeliveryStatus } from './deliveries.js';
+
+/**
+ * The history keeps the body of each attempt up to this many characters; a longer body is cut
+ * there and its whole length kept (`payloadLength`), so one huge lead cannot bloat the history.
+ */
+export const HISTORY_PAYLOAD_MAX_CHARS = 64 * 1024;
+
+/** The body as the history keeps it: whole, or cut (never inside a surrogate pair). */
+export function historyPayload(payload: string | null): {
+  payload: string | null;
+  payloadLength: number | null;
+} {
+  if (payload === null || payload.length <= HISTORY_PAYLOAD_MAX_CHARS) {
+    return { payload, payloadLength: null };
+  }
+  let end = HISTORY_PAYLOAD_MAX_CHARS;
+  const last = payload.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return { payload: payload.slice(0, end), payloadLength: payload.length };
+}
 
 export type AttemptStatus = 'success' | 'failure';
 
@@ -25,6 +49,13 @@ export interface Attempt {
   error: string | null;
   responseExcerpt: string | null;
   requestHeaders: Record<string, string>;
+  /** The exact body sent (cut at HISTORY_PAYLOAD_MAX_CHARS), null when none was. */
+  payload: string | null;
+  contentType: string | null;
+  /** The body's whole length in characters when `payload` holds only its start; else null. */
+  payloadLength: number | null;
+  /** Why the attempt failed (core/classify.ts FailureCause, or `workflow`); null on success. */
+  cause: string | null;
   /**
    * Said when what is shown is not what was sent or received as it was: text PostgreSQL cannot
    * store replaced by U+FFFD, or parts of the outcome left out. Null otherwise.
@@ -32,18 +63,44 @@ export interface Attempt {
   notice: string | null;
 }
 
-export interface HistoryQuery {
+/** What the history can be narrowed to; every filter is optional and they combine (AND). */
+export interface HistoryFilters {
+  status?: AttemptStatus;
+  messageType?: MessageType;
+  /** Attempts of this lead's deliveries. */
+  leadId?: string;
+  /** true: Send test attempts only; false: real deliveries only. */
+  test?: boolean;
+  /** Started at or after. */
+  from?: Date;
+  /** Started before. */
+  to?: Date;
+}
+
+export interface HistoryQuery extends HistoryFilters {
   /** The seller asking: an endpoint of another seller has no history for them (R9). */
   sellerId: string;
-  endpointId: string;
-  status?: AttemptStatus;
+  /** One webhook's history; absent: every webhook of the seller. */
+  endpointId?: string;
   /** An opaque cursor from a previous page's `nextCursor`. */
   cursor?: string;
   limit: number;
 }
 
+/** An attempt as the history lists it, with where its delivery stands now. */
+export interface HistoryItem extends Attempt {
+  /** The delivery's status now (null: it is gone). */
+  deliveryStatus: DeliveryStatus | null;
+  /**
+   * This is the delivery's latest attempt and the delivery has ended (failed or succeeded): the
+   * one row of the delivery that offers Resend. An earlier failure of a delivery that has since
+   * succeeded, or one still being retried, offers nothing.
+   */
+  resendable: boolean;
+}
+
 export interface HistoryPage {
-  items: Attempt[];
+  items: HistoryItem[];
   nextCursor: string | null;
 }
 
@@ -73,14 +130,25 @@ interface AttemptRow {
   error: string | null;
   response_excerpt: string | null;
   request_headers: Record<string, string>;
+  payload: string | null;
+  content_type: string | null;
+  payload_length: number | null;
+  cause: string | null;
   notice: string | null;
   /** started_at as exact text (microseconds): the cursor must not lose precision to a JS Date. */
   started_key: string;
 }
 
-const COLUMNS = `id, delivery_id, seller_id, endpoint_id, lead_id, message_type, test, attempt,
-  started_at, duration_ms, status, http_status, error, response_excerpt, request_headers, notice,
-  to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS started_key`;
+const COLUMNS = `a.id, a.delivery_id, a.seller_id, a.endpoint_id, a.lead_id, a.message_type,
+  a.test, a.attempt, a.started_at, a.duration_ms, a.status, a.http_status, a.error,
+  a.response_excerpt, a.request_headers, a.payload, a.content_type, a.payload_length, a.cause,
+  a.notice,
+  to_char(a.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS started_key`;
+
+interface HistoryRow extends AttemptRow {
+  delivery_status: DeliveryStatus | null;
+  delivery_attempt_count: number | null;
+}
 
 interface Cursor {
   startedAt: string;
@@ -119,14 +187,16 @@ export function decodeCursor(text: string): Cursor {
 export function insertAttemptsText(param: string): string {
   return `INSERT INTO attempts (id, delivery_id, seller_id, endpoint_id, lead_id, message_type,
         test, attempt, started_at, duration_ms, status, http_status, error, response_excerpt,
-        request_headers, notice)
+        request_headers, payload, content_type, payload_length, cause, notice)
       SELECT x.id, x.delivery_id, x.seller_id, x.endpoint_id, x.lead_id, x.message_type, x.test,
         x.attempt, x.started_at, x.duration_ms, x.status, x.http_status, x.error,
-        x.response_excerpt, COALESCE(x.request_headers, '{}'::jsonb), x.notice
+        x.response_excerpt, COALESCE(x.request_headers, '{}'::jsonb), x.payload, x.content_type,
+        x.payload_length, x.cause, x.notice
       FROM jsonb_to_recordset(${param}::jsonb) AS x(id text, delivery_id text, seller_id text,
         endpoint_id text, lead_id text, message_type text, test boolean, attempt int,
         started_at timestamptz, duration_ms int, status text, http_status int, error text,
-        response_excerpt text, request_headers jsonb, notice text)`;
+        response_excerpt text, request_headers jsonb, payload text, content_type text,
+        payload_length int, cause text, notice text)`;
 }
 
 export function attemptsJson(attempts: readonly Attempt[]): string {
@@ -147,6 +217,10 @@ export function attemptsJson(attempts: readonly Attempt[]): string {
       error: attempt.error,
       response_excerpt: attempt.responseExcerpt,
       request_headers: attempt.requestHeaders ?? {},
+      payload: attempt.payload ?? null,
+      content_type: attempt.contentType ?? null,
+      payload_length: attempt.payloadLength ?? null,
+      cause: attempt.cause ?? null,
       notice: attempt.notice ?? null,
     })),
   );
@@ -164,36 +238,76 @@ export const attemptSql = {
     values: [ids],
   }),
   /**
-   * One text per filter combination, so each uses its index with no OR-NULL tricks. Scoped to
-   * the seller as well as the endpoint (R9): every attempt row of an endpoint has its seller, so
-   * the extra condition costs nothing on the index scan.
+   * One text per filter combination, so each uses its index with no OR-NULL tricks; the test and
+   * status conditions are written as literals so the planner can match the partial indexes
+   * (migration 010). Scoped to the seller (R9): across webhooks by the attempts' seller_id; for
+   * one endpoint by the endpoint's owner, checked once (not on attempts.seller_id, which would
+   * let the planner walk the seller's whole history filtering for the endpoint). A lead id starts from the
+   * lead's deliveries (a handful, by deliveries_endpoint_lead_idx) and reads their attempts by
+   * attempts_delivery_idx, instead of filtering the whole history for it. Each row carries its
+   * delivery's status and attempt count now (a primary-key lookup per row of the page).
    */
-  history: (query: {
-    sellerId: string;
-    endpointId: string;
-    status?: AttemptStatus;
-    after?: Cursor;
-    limit: number;
-  }): Sql => {
-    const values: unknown[] = [query.endpointId, query.sellerId];
-    const where = ['endpoint_id = $1', 'seller_id = $2'];
-    if (query.status) {
-      values.push(query.status);
-      where.push(`status = $${values.length}`);
-    }
-    if (query.after) {
-      values.push(query.after.startedAt, query.after.id);
+  history: (
+    query: HistoryFilters & {
+      sellerId: string;
+      endpointId?: string;
+      after?: Cursor;
+      limit: number;
+    },
+  ): Sql => {
+    const values: unknown[] = [query.sellerId];
+    const where: string[] = [];
+    const param = (value: unknown): string => {
+      values.push(value);
+      return `$${values.length}`;
+    };
+    let from = 'attempts a';
+    if (query.endpointId !== undefined) {
       where.push(
-        `(started_at, id) < ($${values.length - 1}::timestamptz, $${values.length}::text)`,
+        `a.endpoint_id = ${param(query.endpointId)}`,
+        'EXISTS (SELECT 1 FROM endpoints o WHERE o.id = $2 AND o.seller_id = $1)',
       );
+    } else {
+      where.push('a.seller_id = $1');
     }
-    values.push(query.limit);
+    if (query.leadId !== undefined) {
+      const endpoints =
+        query.endpointId !== undefined
+          ? `d.endpoint_id = $2`
+          : `d.endpoint_id IN (SELECT e.id FROM endpoints e WHERE e.seller_id = $1)`;
+      from = `(SELECT d.id FROM deliveries d
+          WHERE ${endpoints} AND d.lead_id = ${param(query.leadId)} AND d.seller_id = $1) ld
+        CROSS JOIN LATERAL (SELECT * FROM attempts x WHERE x.delivery_id = ld.id) a`;
+    }
+    if (query.status === 'failure') where.push(`a.status = 'failure'`);
+    if (query.status === 'success') where.push(`a.status = 'success'`);
+    if (query.test === true) where.push('a.test');
+    if (query.test === false) where.push('NOT a.test');
+    if (query.messageType !== undefined) {
+      where.push(`a.message_type = ${param(query.messageType)}`);
+    }
+    if (query.from !== undefined) where.push(`a.started_at >= ${param(query.from)}`);
+    if (query.to !== undefined) where.push(`a.started_at < ${param(query.to)}`);
+    if (query.after) {
+      const time = param(query.after.startedAt);
+      const id = param(query.after.id);
+      where.push(`(a.started_at, a.id) < (${time}::timestamptz, ${id}::text)`);
+    }
+    const limit = param(query.limit);
     return {
-      text: `SELECT ${COLUMNS} FROM attempts WHERE ${where.join(' AND ')}
-        ORDER BY started_at DESC, id DESC LIMIT $${values.length}`,
+      text: `SELECT ${COLUMNS}, dl.status AS delivery_status,
+          dl.attempt_count AS delivery_attempt_count
+        FROM (SELECT a.* FROM ${from} WHERE ${where.join(' AND ')}
+          ORDER BY a.started_at DESC, a.id DESC LIMIT ${limit}) a
+        LEFT JOIN deliveries dl ON dl.id = a.delivery_id
+        ORDER BY a.started_at DESC, a.id DESC`,
       values,
     };
   },
+  forDelivery: (deliveryId: string): Sql => ({
+    text: `SELECT ${COLUMNS} FROM attempts a WHERE a.delivery_id = $1 ORDER BY a.started_at, a.id`,
+    values: [deliveryId],
+  }),
 };
 
 function toAttempt(row: AttemptRow): Attempt {
@@ -213,7 +327,20 @@ function toAttempt(row: AttemptRow): Attempt {
     error: row.error,
     responseExcerpt: row.response_excerpt,
     requestHeaders: row.request_headers,
+    payload: row.payload,
+    contentType: row.content_type,
+    payloadLength: row.payload_length,
+    cause: row.cause,
     notice: row.notice,
+  };
+}
+
+function toHistoryItem(row: HistoryRow): HistoryItem {
+  const ended = row.delivery_status === 'failed' || row.delivery_status === 'succeeded';
+  return {
+    ...toAttempt(row),
+    deliveryStatus: row.delivery_status,
+    resendable: ended && row.attempt === row.delivery_attempt_count,
   };
 }
 
@@ -237,14 +364,19 @@ export async function historyPage(db: Db, query: HistoryQuery): Promise<HistoryP
     sellerId: query.sellerId,
     endpointId: query.endpointId,
     status: query.status,
+    messageType: query.messageType,
+    leadId: query.leadId,
+    test: query.test,
+    from: query.from,
+    to: query.to,
     after,
     limit: limit + 1,
   });
-  const { rows } = await db.query<AttemptRow>(text, values);
+  const { rows } = await db.query<HistoryRow>(text, values);
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   return {
-    items: page.map(toAttempt),
+    items: page.map(toHistoryItem),
     nextCursor:
       rows.length > limit && last
         ? encodeCursor({ startedAt: last.started_key, id: last.id })

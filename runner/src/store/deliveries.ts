@@ -24,7 +24,10 @@ export interface Delivery {
   messageType: MessageType;
   test: boolean;
   status: DeliveryStatus;
+  /** Every attempt ever made, resends included: attempt numbers run on across resends. */
   attemptCount: number;
+  /** Attempts made before the latest resend: the retry schedule counts from there. */
+  attemptsBeforeResend: number;
   nextAttemptAt: Date | null;
   /** The queue job that claimed it (status sending). */
   claimJobId: string | null;
@@ -58,6 +61,7 @@ interface DeliveryRow {
   test: boolean;
   status: DeliveryStatus;
   attempt_count: number;
+  attempts_before_resend?: number;
   next_attempt_at: Date | null;
   claim_job_id: string | null;
   claim_attempt: number | null;
@@ -72,7 +76,7 @@ interface DeliveryRow {
 }
 
 export const DELIVERY_COLUMNS = `id, seller_id, endpoint_id, lead_id, message_type, test, status,
-  attempt_count, next_attempt_at, claim_job_id, claim_attempt, superseded_by, lead_snapshot, payload,
+  attempt_count, attempts_before_resend, next_attempt_at, claim_job_id, claim_attempt, superseded_by, lead_snapshot, payload,
   content_type, last_error, last_http_status, created_at, updated_at`;
 
 export const deliverySql = {
@@ -98,6 +102,7 @@ export function toDelivery(row: DeliveryRow): Delivery {
     test: row.test,
     status: row.status,
     attemptCount: row.attempt_count,
+    attemptsBeforeResend: row.attempts_before_resend ?? 0,
     nextAttemptAt: row.next_attempt_at,
     claimJobId: row.claim_job_id,
     claimAttempt: row.claim_attempt ?? null,

@@ -69,7 +69,8 @@ export type DispatchEndpoint = Pick<
 >;
 
 /** What an execution needs of a delivery. */
-export type DispatchDelivery = Pick<Delivery, 'id' | 'messageType' | 'leadSnapshot'>;
+export type DispatchDelivery = Pick<Delivery, 'id' | 'messageType' | 'leadSnapshot'> &
+  Partial<Pick<Delivery, 'test'>>;
 
 const START_NODE = 'Lead Trigger';
 
@@ -88,6 +89,8 @@ export function triggerItems(deliveries: readonly DispatchDelivery[]): INodeExec
       ...withMeetingFields(delivery.leadSnapshot),
       messageType: delivery.messageType,
       deliveryId: delivery.id,
+      // Only a Send test's item carries the key: a real delivery's items stay as they were.
+      ...(delivery.test === true ? { test: true } : {}),
     },
     pairedItem: { item: index },
   }));

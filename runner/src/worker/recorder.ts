@@ -5,7 +5,7 @@ import { isTransientDbError, withDbRetry } from '../db/retry.js';
 import type { Db } from '../db/types.js';
 import { newId } from '../ids.js';
 import { attemptDuration, deliveriesTotal } from '../metrics.js';
-import { existingAttemptIds, type Attempt } from '../store/attempts.js';
+import { existingAttemptIds, historyPayload, type Attempt } from '../store/attempts.js';
 import { deliveryStatuses, type Delivery } from '../store/deliveries.js';
 import {
   continueSettled,
@@ -60,8 +60,14 @@ function plan(item: AttemptToRecord, options: RecordOptions): Planned {
   const { report, notice } = storableReport(item.report);
   const decision =
     !report.success && report.outcome === 'retryable' && !delivery.test
-      ? nextRetry(options.retryScheduleMs, delivery.attemptCount, report.retryAfterMs, options.now)
+      ? nextRetry(
+          options.retryScheduleMs,
+          delivery.attemptCount - delivery.attemptsBeforeResend,
+          report.retryAfterMs,
+          options.now,
+        )
       : { retry: false, nextAttemptAt: null };
+  const kept = historyPayload(report.payload);
   const settlement: Settlement = report.success
     ? { status: 'succeeded' }
     : decision.retry && decision.nextAttemptAt
@@ -87,6 +93,10 @@ function plan(item: AttemptToRecord, options: RecordOptions): Planned {
       error: report.error,
       responseExcerpt: report.responseExcerpt,
       requestHeaders: report.requestHeaders,
+      payload: kept.payload,
+      contentType: report.contentType,
+      payloadLength: kept.payloadLength,
+      cause: report.success ? null : report.cause,
       notice,
     },
   };
@@ -140,20 +150,26 @@ function unstorable(planned: Planned, error: unknown): Planned {
       error: reason,
       responseExcerpt: null,
       requestHeaders: {},
+      payload: null,
+      contentType: null,
+      payloadLength: null,
+      cause: null,
       notice: LEFT_OUT_NOTICE,
     },
   };
 }
 
 function settleRequest(p: Planned): SettleRequest {
+  // The delivery keeps the body of its first attempt only: a later one's is not sent along.
+  const first = p.delivery.payload === null;
   return {
     delivery: p.delivery,
     settlement: p.settlement,
     outcome: {
       httpStatus: p.report.httpStatus,
       error: p.report.error,
-      payload: p.report.payload,
-      contentType: p.report.contentType,
+      payload: first ? p.report.payload : null,
+      contentType: first ? p.report.contentType : null,
     },
   };
 }

@@ -46,6 +46,8 @@ export async function sendTest(deps: SendTestDeps, endpoint: Endpoint): Promise<
     error: report.error,
     responseExcerpt: report.responseExcerpt,
     payload: report.payload,
+    contentType: report.contentType,
+    cause: report.success ? null : report.cause,
   };
 }
 

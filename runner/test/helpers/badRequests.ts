@@ -215,7 +215,7 @@ export function createBadRequestGenerator(
     const schema = route.query;
     if (!schema) return null;
     for (let tries = 0; tries < 50; tries += 1) {
-      const name = pick(['limit', 'status', 'cursor']);
+      const name = pick(['limit', 'status', 'cursor', 'messageType', 'leadId', 'test', 'from']);
       const value = pick([
         '0',
         '-1',
@@ -223,7 +223,8 @@ export function createBadRequestGenerator(
         '1e999',
         '201',
         '1.5',
-        ' ',
+        // Escaped: a raw space is not a request path Node's client sends.
+        '%20',
         'bogus',
         word(501, 600),
         '%E0%A4%A',

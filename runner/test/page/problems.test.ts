@@ -94,6 +94,10 @@ test('API validation errors appear next to the field they name, with focus on th
 
   // A problem on a field the form does not show goes to the summary at the top.
   await modal.getByLabel('Webhook URL').fill('https://hooks.example.com/leads');
+  // Fixing the URL clears its message at once, not only at the next Save.
+  expect(await errorOf('Webhook URL').innerText()).toBe('');
+  expect(await modal.getByLabel('Webhook URL').getAttribute('aria-invalid')).toBeNull();
+  expect(await errorOf('Header 1 name').innerText()).toContain('is not a valid HTTP token');
   await modal.getByLabel('Header 1 name').fill('X-Token');
   await modal.getByLabel('Constant 1 key').fill('source');
   await page.route('**/v1/endpoints', (route) =>
@@ -191,7 +195,7 @@ test('a failing receiver: the test result and the history show the error; Resend
 
     // The status filter.
     await page.getByLabel('Status').selectOption('success');
-    await page.getByText('No success attempts').waitFor();
+    await page.getByText('No attempts match these filters').waitFor();
     await page.getByLabel('Status').selectOption('failure');
     await firstRow.waitFor();
 
@@ -205,9 +209,17 @@ test('a failing receiver: the test result and the history show the error; Resend
       await page.locator('.history-table tbody tr.attempt-row').first().waitFor();
       return (await page.locator('.history-table tbody tr.attempt-row').count()) > 1;
     }, 'the resent attempts in the history');
-    // A test delivery is never retried: one new attempt, failed again, resendable again.
+    // A test delivery is never retried: one new attempt, failed again, resendable again. Its
+    // number runs on from the first; the first no longer offers Resend (it is not the latest).
     const attempts = await page.locator('.history-table td[data-label="Attempt"]').allInnerTexts();
-    expect(attempts).toEqual(['#1', '#1']);
+    expect(attempts).toEqual(['#2', '#1']);
+    expect(
+      await page
+        .locator('.history-table tbody tr.attempt-row')
+        .nth(1)
+        .getByRole('button', { name: /^Resend/ })
+        .count(),
+    ).toBe(0);
     await page
       .locator('.history-table tbody tr.attempt-row')
       .first()

@@ -1,4 +1,9 @@
-/** Seller routes for deliveries: resend a failed one (R5). */
+/**
+ * Seller routes for deliveries: resend one (R5), failed or succeeded. A resend sends the same
+ * delivery again, with the same id, so its `webhook-id` is the one the receiver may already have
+ * seen: a receiver that deduplicates by webhook-id treats it as the same message. Its attempt
+ * numbers run on from the ones before.
+ */
 import { resendDelivery } from '../../store/deliveryState/index.js';
 import { ApiError, notFound } from '../errors.js';
 import { defineRoute } from '../route.js';
@@ -10,7 +15,8 @@ export const resendDeliveryRoute = defineRoute({
   path: '/v1/deliveries/:id/resend',
   auth: 'seller',
   tag: 'Deliveries',
-  summary: 'Resend a failed delivery: back to pending, attempt schedule restarted',
+  summary:
+    'Resend a failed or succeeded delivery: back to pending with its retry schedule restarted; it keeps its webhook-id (the receiver can deduplicate) and its attempt numbers run on',
   params: IdParams,
   responses: {
     202: { description: 'Queued again', schema: ResendAccepted },
@@ -23,10 +29,18 @@ export const resendDeliveryRoute = defineRoute({
         if (result.reason === 'not_found') {
           throw notFound('delivery', [{ path: 'id', message: `no delivery "${params.id}"` }]);
         }
+        if (result.reason === 'replaced') {
+          throw new ApiError(
+            409,
+            'replaced',
+            'a newer update of this lead has been delivered since: resend that one instead, so the receiver does not get older data over newer',
+            [{ path: 'id', message: 'delivery is an older lead_update' }],
+          );
+        }
         throw new ApiError(
           409,
-          'not_failed',
-          `only failed deliveries can be resent; this one is ${result.status}`,
+          'not_ended',
+          `only a failed or succeeded delivery can be resent; this one is ${result.status}`,
           [{ path: 'id', message: `delivery is ${result.status}` }],
         );
       }

@@ -1,5 +1,6 @@
 /** Seller routes for endpoints (R2, R6, R7): CRUD, send test, history. */
 import { generateSigningSecret } from '../../../../core/signing.js';
+import { troubleshootingFor } from '../../../../core/troubleshooting.js';
 import { newId } from '../../ids.js';
 import { historyPage, InvalidCursorError } from '../../store/attempts.js';
 import { releaseEnabled, releaseEndpoint } from '../../store/deliveryState/index.js';
@@ -143,7 +144,8 @@ export const deleteEndpointRoute = defineRoute({
   path: '/v1/endpoints/:id',
   auth: 'seller',
   tag: 'Endpoints',
-  summary: 'Delete an endpoint with its deliveries and history',
+  summary:
+    'Delete an endpoint with its deliveries and history: its pending and retrying deliveries are never sent',
   params: IdParams,
   responses: { 204: { description: 'Deleted' }, ...errors(401, 403, 404) },
   async handler({ params, auth, deps, res }) {
@@ -175,6 +177,12 @@ export const testEndpointRoute = defineRoute({
       error: result.error,
       responseExcerpt: result.responseExcerpt,
       payload: result.payload,
+      contentType: result.contentType ?? null,
+      troubleshooting: troubleshootingFor({
+        success: result.success,
+        cause: result.cause ?? null,
+        httpStatus: result.httpStatus,
+      }),
     });
   },
 });
@@ -184,7 +192,8 @@ export const endpointHistoryRoute = defineRoute({
   path: '/v1/endpoints/:id/history',
   auth: 'seller',
   tag: 'Endpoints',
-  summary: 'Notification history (R6): attempts newest first, keyset-paginated',
+  summary:
+    'Notification history (R6): attempts newest first, keyset-paginated, filtered by status, time range, messageType, lead id and test',
   params: IdParams,
   query: HistoryQuery,
   responses: {
@@ -196,11 +205,9 @@ export const endpointHistoryRoute = defineRoute({
     if (!endpoint) throw endpointNotFound(params.id);
     try {
       const page = await historyPage(deps.db, {
+        ...query,
         sellerId: auth.sellerId,
         endpointId: endpoint.id,
-        status: query.status,
-        cursor: query.cursor,
-        limit: query.limit,
       });
       res.json({ items: page.items.map(attemptView), nextCursor: page.nextCursor });
     } catch (err) {

@@ -6,9 +6,15 @@
 import { getDeliveryForSeller, type Delivery } from '../../store/deliveries.js';
 import { getEndpoint, NEW_LEAD_ENDPOINT_TYPES } from '../../store/endpoints.js';
 import { ownedLeadOrderIds } from '../../store/leadOrders.js';
-import { backfill, replayFailed } from '../../store/deliveryState/index.js';
+import { backfill, countReplayable, replayFailed } from '../../store/deliveryState/index.js';
 import { ApiError, notFound, validationFailed } from '../errors.js';
-import { BackfillBody, BulkAccepted, DeliveryView, ReplayBody } from '../replaySchemas.js';
+import {
+  BackfillBody,
+  BulkAccepted,
+  DeliveryView,
+  ReplayBody,
+  ReplayCount,
+} from '../replaySchemas.js';
 import { defineRoute } from '../route.js';
 import { IdParams } from '../schemas.js';
 import { errorResponses } from './errorDocs.js';
@@ -22,21 +28,27 @@ export const replayRoute = defineRoute({
   auth: 'seller',
   tag: 'Endpoints',
   summary:
-    'Send the failed deliveries created in [from, to) again: back to pending, schedule restarted',
+    'Send the failed deliveries created in [from, to) again: back to pending, retry schedule restarted (dryRun: only count them)',
   params: IdParams,
   body: ReplayBody,
   responses: {
+    200: { description: 'dryRun: how many would be sent again', schema: ReplayCount },
     202: { description: 'Queued again', schema: BulkAccepted },
     ...errorResponses(400, 401, 403, 404),
   },
   async handler({ params, body, auth, deps, res }) {
+    const range = { from: body.from, to: body.to ?? new Date() };
+    if (body.dryRun === true) {
+      const endpoint = await getEndpoint(deps.db, deps.box, auth.sellerId, params.id);
+      if (!endpoint) throw endpointNotFound(params.id);
+      const count = await countReplayable(deps.db, auth.sellerId, endpoint.id, range);
+      res.status(200).json({ count, dryRun: true });
+      return;
+    }
     const count = await deps.db.transaction(async (tx) => {
       const endpoint = await getEndpoint(tx, deps.box, auth.sellerId, params.id);
       if (!endpoint) throw endpointNotFound(params.id);
-      return replayFailed(tx, deps.queue, auth.sellerId, endpoint.id, {
-        from: body.from,
-        to: body.to ?? new Date(),
-      });
+      return replayFailed(tx, deps.queue, auth.sellerId, endpoint.id, range);
     });
     res.status(202).json({ count });
   },

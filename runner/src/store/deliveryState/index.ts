@@ -4,7 +4,7 @@
  * fails if anything outside this folder writes `deliveries` or calls `enqueueDeliveries`.
  *
  *   create → pending → claim → sending → settle → succeeded | failed | pending (a retry, with its job)
- *   failed → resend, replay → pending
+ *   failed | succeeded → resend → pending (attempt numbers run on); failed → replay → pending
  *   pending → supersede → superseded (a newer lead_update carries the whole lead)
  *   succeeded | failed | superseded → hand-off: the lead's next message to the endpoint gets a job
  *   sending (a dead worker's) → release → pending, when its job's retry does not send it
@@ -51,4 +51,11 @@ export {
   releaseTakeovers,
   type Held,
 } from './requeue.js';
-export { backfill, replayFailed, resendDelivery } from './replay.js';
+export {
+  backfill,
+  countReplayable,
+  replayFailed,
+  resendDelivery,
+  type ResendResult,
+  type TimeRange,
+} from './replay.js';

@@ -1,7 +1,9 @@
 /**
  * Sending again, on a seller's request, each with its jobs in the caller's transaction:
  *
- * - resend: one failed delivery back to pending, due now, its attempt schedule restarted;
+ * - resend: one failed or succeeded delivery back to pending, due now, its retry schedule
+ *   restarted (its attempt numbers run on), with the same id and so the same `webhook-id`: the
+ *   receiver can tell it is the message it may already have;
  * - replay: the same for an endpoint's failed deliveries created in a time range;
  * - backfill: new_lead deliveries of past leads for an endpoint that did not exist when they came.
  *
@@ -21,6 +23,7 @@ import {
   type DeliveryRow,
   type DeliveryStatus,
 } from '../deliveries.js';
+import { CURRENT } from './conditions.js';
 import { queueJobs, type JobQueue } from './jobs.js';
 
 export interface TimeRange {
@@ -28,24 +31,41 @@ export interface TimeRange {
   to: Date;
 }
 
-/** failed → pending, due now, attempt schedule restarted. */
-const RESTART = `status = 'pending', attempt_count = 0, next_attempt_at = now(),
+/**
+ * → pending, due now, retry schedule restarted: the attempts made so far are remembered as
+ * before the resend, so the next attempt is numbered on from them (recorder.ts counts the
+ * schedule from `attempts_before_resend`).
+ */
+const RESTART = `status = 'pending', attempts_before_resend = attempt_count, next_attempt_at = now(),
   claim_job_id = NULL, claim_attempt = NULL, last_error = NULL, last_http_status = NULL,
   updated_at = now()`;
 
+/**
+ * What a resend may take: a failed delivery, or a succeeded one (its receiver lost it) unless it
+ * is a lead_update that a newer update of the same lead has since replaced: sending that one
+ * again would put stale data over newer (R4), and it would only be superseded at its claim.
+ */
+const RESENDABLE = `(d.status = 'failed' OR (d.status = 'succeeded' AND ${CURRENT}))`;
+
+/** The endpoint's failed real deliveries created in [$3, $4): what a replay sends again. */
+const REPLAYABLE = `d.seller_id = $1 AND d.endpoint_id = $2 AND d.status = 'failed' AND NOT d.test
+  AND d.created_at >= $3 AND d.created_at < $4`;
+
 export const replaySql = {
-  /** One failed delivery of the seller. */
+  /** One failed or succeeded delivery of the seller. */
   resend: (sellerId: string, id: string): Sql => ({
-    text: `UPDATE deliveries SET ${RESTART}
-      WHERE seller_id = $1 AND id = $2 AND status = 'failed' RETURNING ${DELIVERY_COLUMNS}`,
+    text: `UPDATE deliveries d SET ${RESTART}
+      WHERE d.seller_id = $1 AND d.id = $2 AND ${RESENDABLE} RETURNING ${DELIVERY_COLUMNS}`,
     values: [sellerId, id],
   }),
   /** The endpoint's failed deliveries created in [from, to). */
   replayFailed: (sellerId: string, endpointId: string, range: TimeRange): Sql => ({
-    text: `UPDATE deliveries SET ${RESTART}
-      WHERE seller_id = $1 AND endpoint_id = $2 AND status = 'failed' AND NOT test
-        AND created_at >= $3 AND created_at < $4
-      RETURNING id, endpoint_id`,
+    text: `UPDATE deliveries d SET ${RESTART} WHERE ${REPLAYABLE} RETURNING id, endpoint_id`,
+    values: [sellerId, endpointId, range.from, range.to],
+  }),
+  /** How many a replay of the same range would send again (the page asks before it replays). */
+  countReplayable: (sellerId: string, endpointId: string, range: TimeRange): Sql => ({
+    text: `SELECT count(*)::int AS count FROM deliveries d WHERE ${REPLAYABLE}`,
     values: [sellerId, endpointId, range.from, range.to],
   }),
   /**
@@ -108,9 +128,14 @@ async function queueAll(tx: Db, queue: JobQueue, rows: Queued): Promise<number> 
 
 export type ResendResult =
   | { ok: true; delivery: Delivery }
-  | { ok: false; reason: 'not_found' | 'not_failed'; status?: DeliveryStatus };
+  | {
+      ok: false;
+      /** `replaced`: a succeeded lead_update that a newer update of the lead has replaced. */
+      reason: 'not_found' | 'not_ended' | 'replaced';
+      status?: DeliveryStatus;
+    };
 
-/** A failed delivery of this seller back to pending with its attempt schedule restarted. */
+/** A failed or succeeded delivery of this seller back to pending, retry schedule restarted. */
 export async function resendDelivery(
   tx: Db,
   queue: JobQueue,
@@ -126,7 +151,20 @@ export async function resendDelivery(
   }
   const existing = await getDeliveryForSeller(tx, sellerId, id);
   if (!existing) return { ok: false, reason: 'not_found' };
-  return { ok: false, reason: 'not_failed', status: existing.status };
+  const reason = existing.status === 'succeeded' ? 'replaced' : 'not_ended';
+  return { ok: false, reason, status: existing.status };
+}
+
+/** How many failed deliveries `replayFailed` would send again for the same range; changes nothing. */
+export async function countReplayable(
+  db: Db,
+  sellerId: string,
+  endpointId: string,
+  range: TimeRange,
+): Promise<number> {
+  const { text, values } = replaySql.countReplayable(sellerId, endpointId, range);
+  const { rows } = await db.query<{ count: number }>(text, values);
+  return rows[0]?.count ?? 0;
 }
 
 /** Replays an endpoint's failed deliveries of a time range; returns how many. */
