@@ -6,13 +6,20 @@ import {
   type PayloadFormat,
 } from '../types.js';
 import { FORM_CONTENT_TYPE, formatForm } from './form.js';
-import { HUBSPOT_CONTENT_TYPE, formatHubSpot } from './hubspot.js';
+import { HUBSPOT_CONTENT_TYPE, formatHubSpot, type HubSpotOptions } from './hubspot.js';
 import { JSON_CONTENT_TYPE, formatJson } from './json.js';
 import { XML_CONTENT_TYPE, formatXml } from './xml.js';
 
 export { buildJsonObject } from './json.js';
 export { escapeXmlText, XML_DECLARATION } from './xml.js';
-export type { HubSpotField, HubSpotPayload } from './hubspot.js';
+export type {
+  HubSpotField,
+  HubSpotOptions,
+  HubSpotPayload,
+  HubSpotLegalConsentOptions,
+  HubSpotContext,
+} from './hubspot.js';
+export { HUBSPOT_STANDARD_MAPPINGS, hubSpotNameProblem, describeHubSpotError } from './hubspot.js';
 
 export const CONTENT_TYPES: Readonly<Record<PayloadFormat, string>> = Object.freeze({
   json: JSON_CONTENT_TYPE,
@@ -24,6 +31,8 @@ export const CONTENT_TYPES: Readonly<Record<PayloadFormat, string>> = Object.fre
 export interface FormatOptions {
   /** The endpoint URL; required by the hubspot format (its WEBHOOKURL property). */
   webhookUrl?: string;
+  /** The endpoint's HubSpot context and legal consent options (hubspot format only). */
+  hubspot?: HubSpotOptions | null;
 }
 
 /**
@@ -43,7 +52,7 @@ export function formatPayload(
     case 'form':
       return formatForm(mapped);
     case 'hubspot':
-      return formatHubSpot(mapped, options.webhookUrl);
+      return formatHubSpot(mapped, options.webhookUrl, options.hubspot);
     default:
       throw new Error(
         `Unknown payload format ${JSON.stringify(format)} (one of ${PAYLOAD_FORMATS.join(', ')})`,

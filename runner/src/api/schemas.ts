@@ -5,7 +5,6 @@
  */
 import { z } from 'zod/v4';
 import { LEAD_FIELD_KEYS } from '../../../core/catalogue.js';
-import { STANDARD_MAPPINGS } from '../../../core/mapping.js';
 import {
   ENDPOINT_TYPES,
   MESSAGE_TYPES,
@@ -15,6 +14,7 @@ import {
   type PayloadFormat,
 } from '../../../core/types.js';
 import { HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT } from '../store/attempts.js';
+import { HubSpotOptions } from './hubspotSchemas.js';
 
 const tuple = <T extends string>(values: readonly T[]) => values as unknown as [T, ...T[]];
 
@@ -84,14 +84,16 @@ export const EndpointCreateBody = z.strictObject({
   headers: Headers.default([]),
   constants: Constants.default([]),
   leadOrderIds: LeadOrderIds.default([]),
-  fieldMappings: FieldMappings.default(() => STANDARD_MAPPINGS.map((m) => ({ ...m }))).describe(
-    'Default: firstName, lastName, email, phone under their own names',
+  fieldMappings: FieldMappings.optional().describe(
+    'Default: firstName, lastName, email, phone under their own names; for format hubspot ' +
+      'HubSpot’s internal names firstname, lastname, email, phone, company, jobtitle',
   ),
   type: Type.default('new_leads'),
   enabled: z.boolean().default(true),
   timeoutMs: TimeoutMs.default(10000),
   maxConcurrency: MaxConcurrency.default(null),
   rateLimitPerSecond: RateLimitPerSecond.default(null),
+  hubspot: HubSpotOptions.nullable().default(null),
 });
 export type EndpointCreateBody = z.output<typeof EndpointCreateBody>;
 
@@ -110,6 +112,7 @@ export const EndpointPatchBody = z.strictObject({
   timeoutMs: TimeoutMs.optional(),
   maxConcurrency: MaxConcurrency.optional(),
   rateLimitPerSecond: RateLimitPerSecond.optional(),
+  hubspot: HubSpotOptions.nullable().optional(),
 });
 export type EndpointPatchBody = z.output<typeof EndpointPatchBody>;
 
@@ -189,6 +192,7 @@ export const EndpointView = z.object({
   timeoutMs: z.number().int(),
   maxConcurrency: z.number().int().nullable(),
   rateLimitPerSecond: z.number().nullable(),
+  hubspot: HubSpotOptions.nullable(),
   circuit: z
     .object({
       state: z
