@@ -15,6 +15,7 @@ import { createEndpointUrlGuard, type Resolver } from '../../src/security/ssrfGu
 import { createSecretBox } from '../../src/store/secretBox.js';
 import { deliveryService } from '../../src/worker/sendTest.js';
 import { startWorker, type RunningWorker } from '../../src/worker/worker.js';
+import { startAlertWorker } from '../../src/alerts/worker.js';
 import { PROVIDER_KEY, testConfig } from './app.js';
 import type { TestDb } from './db.js';
 import { testResolver } from './dns.js';
@@ -52,6 +53,7 @@ export async function startTestRunner(
   await queue.start();
   const box = createSecretBox(config.secretsKey);
   const worker = await startWorker({ db: testDb.db, queue, box, config, logger });
+  await startAlertWorker({ db: testDb.db, queue, box, config, logger });
   const app = createApp({
     db: testDb.db,
     queue,
