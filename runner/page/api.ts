@@ -194,6 +194,15 @@ function cached<T>(name: string, load: () => Promise<T>): Promise<T> {
   return entry;
 }
 
+/** The seller's alert settings (GET/PATCH /v1/alerts). */
+export interface AlertSettings {
+  url: string | null;
+  signingSecretPrefix: string | null;
+  types: string[];
+  /** Only when the first alert URL created the secret: shown once. */
+  signingSecret?: string;
+}
+
 const endpointPath = (id: string) => `/v1/endpoints/${encodeURIComponent(id)}`;
 
 export const api = {
@@ -225,6 +234,9 @@ export const api = {
     const search = params.toString();
     return call<HistoryPage>('GET', `${endpointPath(id)}/history${search ? `?${search}` : ''}`);
   },
+  alertSettings: () => call<AlertSettings>('GET', '/v1/alerts'),
+  setAlertUrl: (url: string | null) => call<AlertSettings>('PATCH', '/v1/alerts', { url }),
+  sendTestAlert: () => call<TestResult>('POST', '/v1/alerts/test'),
   resend: (deliveryId: string) =>
     call<{ id: string; status: string }>(
       'POST',

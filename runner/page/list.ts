@@ -1,5 +1,6 @@
 /** The webhook list: every endpoint with its last delivery, "+ Add a webhook", "Details". */
 import { openAddWebhook } from './add.js';
+import { alertsSection } from './alerts.js';
 import { api, type Endpoint } from './api.js';
 import { h, replaceChildren } from './dom.js';
 import { FORMAT_SHORT, TYPE_SHORT } from './labels.js';
@@ -136,6 +137,7 @@ export async function renderList(ctx: ViewContext): Promise<void> {
       h('h2', { id: 'webhooks-title', class: 'section-title' }, 'Webhooks'),
       body,
     ),
+    alertsSection(ctx),
   );
   if (ctx.focusHeading) title.focus();
   await load();
