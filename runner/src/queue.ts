@@ -390,7 +390,9 @@ export async function createQueue(options: CreateQueueOptions): Promise<Delivery
           // and fetches around it; its database-wide count raced between this process's own
           // pollers, two of a seller's alerts going out at once).
           localGroupConcurrency: 1,
-          pollingIntervalSeconds: 1,
+          // Idle, each poller asks every 2 s: alerts are not on the leads' path, and a seller
+          // hears of an event within seconds either way.
+          pollingIntervalSeconds: 2,
         },
         async ([job]) => {
           await send(job.data);
