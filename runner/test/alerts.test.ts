@@ -8,11 +8,14 @@ import type { ServerResponse } from 'node:http';
 import { verifySignature } from '../../core/signing.js';
 import { startReceiver, type ReceivedRequest, type Receiver } from '../../test/helpers/receiver';
 import { createTestDb, type TestDb } from './helpers/db.js';
+import { testResolver } from './helpers/dns.js';
 import { eventually, readJson, startTestRunner, type TestRunner } from './helpers/runner.js';
 import { createScenario, type Scenario } from './helpers/scenario.js';
 
 let testDb: TestDb;
 let runner: TestRunner;
+/** The DNS the R9 guard sees, at save and at connection time; a test may change its answers. */
+const dns = testResolver();
 const receivers: Receiver[] = [];
 
 async function receiver(): Promise<Receiver> {
@@ -23,11 +26,15 @@ async function receiver(): Promise<Receiver> {
 
 beforeAll(async () => {
   testDb = await createTestDb();
-  runner = await startTestRunner(testDb, {
-    CIRCUIT_BREAKER_THRESHOLD: '2',
-    CIRCUIT_BREAKER_COOLDOWN: '1s',
-    RETRY_SCHEDULE: '100ms,100ms',
-  });
+  runner = await startTestRunner(
+    testDb,
+    {
+      CIRCUIT_BREAKER_THRESHOLD: '2',
+      CIRCUIT_BREAKER_COOLDOWN: '1s',
+      RETRY_SCHEDULE: '100ms,100ms',
+    },
+    { resolve: dns },
+  );
 });
 afterAll(async () => {
   for (const r of receivers) await r.close();
@@ -224,4 +231,17 @@ test("a hanging alert URL holds back neither the seller's leads nor another sell
   expect(verified(bAlert, bSecret).type).toBe('delivery.failed');
   // A's alerts go one at a time: the second waits behind the first, which is still unanswered.
   expect(hanging.requests).toHaveLength(1);
+});
+
+test('an alert URL whose name turns private after it was saved is refused when sending (R9)', async () => {
+  const scenario = await createScenario(runner, 'Rebinding seller');
+  dns.table['alerts.rebind.example'] = ['93.184.215.14'];
+  await alertsOn(scenario, 'http://alerts.rebind.example/in');
+  // The name now resolves to a private address: the connection-time guard refuses it.
+  dns.table['alerts.rebind.example'] = ['10.0.0.5'];
+  const sent = await readJson<{ success: boolean; error: string }>(
+    await scenario.call('POST', '/v1/alerts/test'),
+  );
+  expect(sent.success).toBe(false);
+  expect(sent.error).toMatch(/^blocked: 10\.0\.0\.5 is a private address/);
 });
