@@ -3,6 +3,7 @@
  * for good; the history's error text; and a cause category for the runner's circuit breaker.
  */
 import { STATUS_CODES } from 'node:http';
+import { describeHubSpotError } from './formats/hubspot.js';
 import type { DeliveryOutcome } from './types.js';
 
 /**
@@ -161,7 +162,8 @@ export function classifyResponse(response: {
     const types = hubSpotErrorTypes(body);
     return {
       outcome: 'permanent',
-      error: types.length > 0 ? `${line}: ${types.join(', ')}` : line,
+      // HubSpot's error types, each followed by what it means, so the history says what to fix.
+      error: types.length > 0 ? `${line}: ${types.map(describeHubSpotError).join('; ')}` : line,
       retryAfterMs: null,
       location,
       cause: PAYLOAD_REJECTED_4XX.has(statusCode) ? 'rejected' : 'http_4xx',

@@ -4,6 +4,7 @@
  * (and the Field Mapper node) runs per lead.
  */
 import { isLeadFieldKey, LEAD_FIELDS } from './catalogue.js';
+import { HUBSPOT_STANDARD_MAPPINGS, hubSpotNameProblem } from './formats/hubspot.js';
 import { nameCollisions, nameProblems, type NamedPath } from './names.js';
 import { MESSAGE_TYPES } from './types.js';
 import type {
@@ -26,6 +27,23 @@ export const STANDARD_MAPPINGS: readonly FieldMapping[] = Object.freeze(
     Object.freeze({ field: key, output: key }),
   ),
 );
+
+/**
+ * The mappings a new endpoint of `format` starts from: HubSpot's contact property internal names
+ * for `hubspot` (a real form refuses `firstName`), the catalogue's own names otherwise.
+ */
+export function standardMappings(format: PayloadFormat): FieldMapping[] {
+  const mappings = format === 'hubspot' ? HUBSPOT_STANDARD_MAPPINGS : STANDARD_MAPPINGS;
+  return mappings.map(({ field, output }) => ({ field, output }));
+}
+
+/**
+ * Save-time rules of a format beyond the formatters' own: HubSpot's internal names. Only checked
+ * when a mapping is saved, so an endpoint saved before the rule keeps delivering until edited.
+ */
+function formatNameProblem(name: string, format: PayloadFormat): string | null {
+  return format === 'hubspot' && name !== '' ? hubSpotNameProblem(name) : null;
+}
 
 export interface MappingSettings {
   format: PayloadFormat;
@@ -63,6 +81,10 @@ export function validateMappingSettings(settings: MappingSettings): ValidationPr
     for (const message of nameProblems(output, format)) {
       problems.push({ path: outputPath, message: `output name ${message}` });
     }
+    const outputFormatProblem = formatNameProblem(output, format);
+    if (outputFormatProblem) {
+      problems.push({ path: outputPath, message: `output name ${outputFormatProblem}` });
+    }
     if (output !== '') {
       const fieldLabel = LEAD_FIELDS.find((candidate) => candidate.key === field)?.label;
       names.push({
@@ -78,6 +100,10 @@ export function validateMappingSettings(settings: MappingSettings): ValidationPr
     const key = typeof constant?.key === 'string' ? constant.key : '';
     for (const message of nameProblems(key, format)) {
       problems.push({ path: keyPath, message: `constant key ${message}` });
+    }
+    const keyFormatProblem = formatNameProblem(key, format);
+    if (keyFormatProblem) {
+      problems.push({ path: keyPath, message: `constant key ${keyFormatProblem}` });
     }
     if (key !== '') names.push({ name: key, path: keyPath, label: `Constants row ${index + 1}` });
     const value = constant?.value;

@@ -1,3 +1,5 @@
+import type { HubSpotOptions } from './formats/hubspot.js';
+
 /** Shared vocabulary of the domain (spec R1–R7). Pure types: no runtime code lives here. */
 
 export type PayloadFormat = 'json' | 'xml' | 'form' | 'hubspot';
@@ -71,4 +73,6 @@ export interface EndpointSettings {
   maxConcurrency?: number | null;
   /** Attempts started per second (token bucket, bursts of one second's worth); null: no limit. */
   rateLimitPerSecond?: number | null;
+  /** HubSpot's `context` and `legalConsentOptions`, sent by the hubspot format; null: none. */
+  hubspot?: HubSpotOptions | null;
 }

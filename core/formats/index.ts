@@ -6,16 +6,18 @@ import {
   type PayloadFormat,
 } from '../types.js';
 import { formatForm } from './form.js';
-import { formatHubSpot } from './hubspot.js';
+import { formatHubSpot, type HubSpotOptions } from './hubspot.js';
 import { formatJson } from './json.js';
 import { formatXml } from './xml.js';
 
 export { escapeXmlText } from './xml.js';
-export type { HubSpotPayload } from './hubspot.js';
+export type { HubSpotOptions, HubSpotPayload } from './hubspot.js';
 
 export interface FormatOptions {
   /** The endpoint URL; required by the hubspot format (its WEBHOOKURL property). */
   webhookUrl?: string;
+  /** The endpoint's HubSpot context and legal consent options (hubspot format only). */
+  hubspot?: HubSpotOptions | null;
 }
 
 /**
@@ -35,7 +37,7 @@ export function formatPayload(
     case 'form':
       return formatForm(mapped);
     case 'hubspot':
-      return formatHubSpot(mapped, options.webhookUrl);
+      return formatHubSpot(mapped, options.webhookUrl, options.hubspot);
     default:
       throw new Error(
         `Unknown payload format ${JSON.stringify(format)} (one of ${PAYLOAD_FORMATS.join(', ')})`,

@@ -121,7 +121,11 @@ export class FormatPayload implements INodeType {
         }
         const messageType = messageTypeOf(json);
         const mapped = mappedLeadFromFields(messageType, json.fields);
-        const formatted = formatPayload(format as PayloadFormat, mapped, { webhookUrl });
+        // The endpoint's HubSpot context and consent come as data from the host, never as parameters.
+        const formatted = formatPayload(format as PayloadFormat, mapped, {
+          webhookUrl,
+          hubspot: hostSettings?.hubspot ?? null,
+        });
         const carried = carriedKeys(json);
         const output: IDataObject = { messageType };
         if (carried.deliveryId !== undefined) output.deliveryId = carried.deliveryId;

@@ -13,6 +13,7 @@
  */
 import type { IExecuteFunctions } from 'n8n-workflow';
 
+import type { HubSpotOptions } from '../../core/formats/hubspot.js';
 import {
   PAYLOAD_FORMATS,
   type Constant,
@@ -34,6 +35,8 @@ export interface DeliverySettings {
   readonly timeoutMs: number;
   /** Webhook Deliver's requests in flight at once within one execution. */
   readonly concurrency: number;
+  /** Format Payload's HubSpot `context` and `legalConsentOptions` (hubspot format); null: none. */
+  readonly hubspot?: HubSpotOptions | null;
 }
 
 function isStringPairs<K extends string>(value: unknown, keys: readonly [K, K]): boolean {
@@ -69,6 +72,13 @@ export function deliverySettingsProblem(value: unknown): string | null {
   }
   if (typeof settings.timeoutMs !== 'number') return 'timeoutMs must be a number';
   if (typeof settings.concurrency !== 'number') return 'concurrency must be a number';
+  if (
+    settings.hubspot !== undefined &&
+    settings.hubspot !== null &&
+    (typeof settings.hubspot !== 'object' || Array.isArray(settings.hubspot))
+  ) {
+    return 'hubspot must be an object or null';
+  }
   return null;
 }
 

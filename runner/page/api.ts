@@ -227,6 +227,15 @@ function cached<T>(name: string, load: () => Promise<T>): Promise<T> {
   return entry;
 }
 
+/** The seller's alert settings (GET/PATCH /v1/alerts). */
+export interface AlertSettings {
+  url: string | null;
+  signingSecretPrefix: string | null;
+  types: string[];
+  /** Only when the first alert URL created the secret: shown once. */
+  signingSecret?: string;
+}
+
 const endpointPath = (id: string) => `/v1/endpoints/${encodeURIComponent(id)}`;
 
 export const api = {
@@ -271,6 +280,9 @@ export const api = {
     }),
   replay: (id: string, range: { from: string; to: string }) =>
     call<{ count: number }>('POST', `${endpointPath(id)}/replay`, { status: 'failed', ...range }),
+  alertSettings: () => call<AlertSettings>('GET', '/v1/alerts'),
+  setAlertUrl: (url: string | null) => call<AlertSettings>('PATCH', '/v1/alerts', { url }),
+  sendTestAlert: () => call<TestResult>('POST', '/v1/alerts/test'),
   resend: (deliveryId: string) =>
     call<{ id: string; status: string }>(
       'POST',

@@ -1,5 +1,6 @@
 /** The webhook list: every endpoint with its last delivery, "+ Add a webhook", "Details". */
 import { openAddWebhook } from './add.js';
+import { alertsSection } from './alerts.js';
 import { api, type Endpoint } from './api.js';
 import { h, replaceChildren } from './dom.js';
 import { FORMAT_SHORT, TYPE_SHORT } from './labels.js';
@@ -145,6 +146,7 @@ export async function renderList(ctx: ViewContext): Promise<void> {
         ),
       ),
     ),
+    alertsSection(ctx),
   );
   if (ctx.focusHeading) title.focus();
   await load();

@@ -147,6 +147,9 @@ document.addEventListener('click', (event) => {
 window.addEventListener('popstate', () => void route());
 
 onUnauthorized(() => {
+  // Calls in flight together (the list and its alert settings) are refused together: the first
+  // signs out, with one note; the others find the session gone.
+  if (!session.key()) return;
   signOut('Your API key was not accepted any more. Please sign in again.');
 });
 

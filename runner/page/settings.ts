@@ -25,6 +25,7 @@ import {
   LeadOrdersPicker,
 } from './fields.js';
 import { ROUTING_PATTERNS, TYPE_OPTIONS } from './labels.js';
+import { HubSpotSettings, sameHubSpotOptions } from './hubspotSettings.js';
 import { MappingsEditor, PayloadPreview } from './mappings.js';
 import { errorMessage, type ViewContext } from './view.js';
 
@@ -253,6 +254,7 @@ export async function openSettings(
     endpoint.type === 'lead_updates' ? 'lead_update' : 'new_lead',
   );
   const advanced = new AdvancedSettings(endpoint, sync);
+  const hubspot = new HubSpotSettings(endpoint.hubspot);
   const summary = h('div');
   const save = h('button', { type: 'submit', class: 'button button-primary' }, 'Save');
   const cancel = h('button', { type: 'button', class: 'button' }, 'Cancel');
@@ -281,6 +283,7 @@ export async function openSettings(
         path: 'url',
         hint: 'The full URL of your endpoint; it must be publicly accessible.',
       }),
+      hubspot.element,
       headers.element,
       constants.element,
       leadOrders.element,
@@ -304,6 +307,7 @@ export async function openSettings(
     errors.replace(['fieldMappings', 'constants'], problems);
     preview.update({ format: fmt, url: url.value, fieldMappings, constants: constantItems });
     advanced.updatesWarning.hidden = advanced.type() === 'new_leads' || mappings.mapsMeetingTime();
+    hubspot.show(fmt);
   }
   syncNow();
 
@@ -338,6 +342,7 @@ export async function openSettings(
       enabled: advanced.enabled.checked,
       timeoutMs: advanced.timeoutMs(),
       ...advanced.limits(),
+      hubspot: hubspot.collect(),
     };
     const local = [...headerItems.problems, ...constantItems.problems];
     if (local.length > 0) {
@@ -347,7 +352,11 @@ export async function openSettings(
     // Only what changed: an unchanged URL is not re-checked, unchanged secrets are not resent.
     const patch: Partial<EndpointSettings> = {};
     for (const key of Object.keys(next) as Array<keyof EndpointSettings>) {
-      if (JSON.stringify(next[key]) !== JSON.stringify(endpoint[key])) {
+      const same =
+        key === 'hubspot'
+          ? sameHubSpotOptions(next.hubspot, endpoint.hubspot)
+          : JSON.stringify(next[key]) === JSON.stringify(endpoint[key]);
+      if (!same) {
         (patch as Record<string, unknown>)[key] = next[key];
       }
     }

@@ -13,6 +13,7 @@ export const ID_PREFIXES = {
   lead: 'lead',
   delivery: 'msg',
   attempt: 'att',
+  alert: 'alert',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -39,6 +39,8 @@ export type PgBossQueueOptions = Omit<
 >;
 
 export const QUEUE = 'deliveries';
+/** Alerts (alerts/events.ts): a queue of their own, so they never wait with (or hold) deliveries. */
+export const ALERT_QUEUE = 'alerts';
 export const DEFAULT_BOSS_SCHEMA = 'pgboss';
 
 export interface DeliveryJobData {
@@ -50,6 +52,28 @@ export interface DeliveryJobData {
    */
   probe?: boolean;
 }
+
+/** An alert job: who gets it and the exact body (alerts/events.ts `Alert`). */
+export interface AlertJobData {
+  id: string;
+  sellerId: string;
+  type: string;
+  body: string;
+}
+
+/**
+ * Alert jobs are pg-boss's own: a failed send throws, and pg-boss retries it with backoff (15 s
+ * doubling up to 15 min, 8 times: about an hour and a half); each send ends by its own timeout,
+ * well inside `expireInSeconds`. Grouped by seller, so the alert worker of a process sends at most
+ * one alert of a seller at a time: a hanging alert URL holds one slot, not the queue.
+ */
+export const ALERT_JOB_DEFAULTS = {
+  retryLimit: 8,
+  retryDelay: 15,
+  retryBackoff: true,
+  retryDelayMax: 900,
+  expireInSeconds: 60,
+} as const;
 
 /** A fetched job, active under the fetching process's claim until settled. */
 export interface DeliveryJob {
@@ -175,6 +199,13 @@ export interface DeliveryQueue {
   stop(options?: { graceful?: boolean; timeoutMs?: number }): Promise<void>;
   /** Inserts one job per request with `tx`: they commit with the caller's transaction. */
   enqueueDeliveries(tx: Db, jobs: readonly EnqueueRequest[]): Promise<void>;
+  /** Inserts one alert job per alert with `tx` (they commit with the event that caused them). */
+  enqueueAlerts(tx: Db, alerts: readonly AlertJobData[]): Promise<void>;
+  /**
+   * Sends queued alerts with `send` (which throws to have pg-boss retry), `concurrency` at a time
+   * in this process, at most one per seller. Stopped by `stop()`.
+   */
+  workAlerts(concurrency: number, send: (alert: AlertJobData) => Promise<void>): Promise<void>;
   /** Called after the enqueuing transaction commits, in this process. Returns an unsubscribe. */
   onEnqueued(listener: (jobs: readonly EnqueueRequest[]) => void): () => void;
   /** Called when new jobs may be waiting: see JobsAvailable. Returns an unsubscribe. */
@@ -272,6 +303,12 @@ export async function createQueue(options: CreateQueueOptions): Promise<Delivery
           onError: options.onListenError,
         });
       }
+      if (!(await boss.getQueue(ALERT_QUEUE))) {
+        await boss.createQueue(ALERT_QUEUE, {
+          ...ALERT_JOB_DEFAULTS,
+          deleteAfterSeconds: FINISHED_JOB_RETENTION_SECONDS,
+        });
+      }
       const existing = await boss.getQueue(QUEUE);
       if (!existing) {
         await boss.createQueue(QUEUE, {
@@ -322,6 +359,45 @@ export async function createQueue(options: CreateQueueOptions): Promise<Delivery
         const due = copy.filter((job) => !job.startAfter || job.startAfter.getTime() <= now);
         if (due.length > 0) available({ kind: 'enqueued', count: due.length });
       });
+    },
+
+    async enqueueAlerts(tx, alerts) {
+      if (alerts.length === 0) return;
+      await boss.insert(
+        ALERT_QUEUE,
+        alerts.map((alert) => ({
+          id: uuidv7(),
+          data: {
+            id: alert.id,
+            sellerId: alert.sellerId,
+            type: alert.type,
+            body: alert.body,
+          } satisfies AlertJobData,
+          group: { id: alert.sellerId },
+          ...ALERT_JOB_DEFAULTS,
+        })),
+        { db: tx },
+      );
+    },
+
+    async workAlerts(concurrency, send) {
+      await boss.work<AlertJobData>(
+        ALERT_QUEUE,
+        {
+          batchSize: 1,
+          localConcurrency: concurrency,
+          // One alert of a seller at a time in this process (pg-boss counts the group in memory
+          // and fetches around it; its database-wide count raced between this process's own
+          // pollers, two of a seller's alerts going out at once).
+          localGroupConcurrency: 1,
+          // Idle, each poller asks every 2 s: alerts are not on the leads' path, and a seller
+          // hears of an event within seconds either way.
+          pollingIntervalSeconds: 2,
+        },
+        async ([job]) => {
+          await send(job.data);
+        },
+      );
     },
 
     onEnqueued(callback) {

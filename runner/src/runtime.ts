@@ -14,6 +14,7 @@ import { seedDemoIfEmpty } from './demo.js';
 import { setQueueDepthSource } from './metrics.js';
 import { deliveryService } from './worker/sendTest.js';
 import { startWorker, type RunningWorker } from './worker/worker.js';
+import { startAlertWorker } from './alerts/worker.js';
 import { warmUpDeliveryPath } from './worker/warmUp.js';
 import { startStatistics } from './maintenance/statistics.js';
 import { startRetention, type RetentionLoop } from './maintenance/retention.js';
@@ -106,6 +107,10 @@ export async function startRuntime(
   const worker = runsWorker
     ? await startWorker({ db, queue, box, config, logger: logger.child({ role: 'worker' }) })
     : null;
+  // Alerts: pg-boss's own worker over the alerts queue, apart from the delivery pipeline.
+  if (runsWorker) {
+    await startAlertWorker({ db, queue, box, config, logger: logger.child({ role: 'alerts' }) });
+  }
   // Old finished deliveries and attempts: deleted now and then every RETENTION_INTERVAL_MS, by one
   // worker process at a time.
   const retention = runsWorker

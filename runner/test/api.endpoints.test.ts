@@ -36,6 +36,7 @@ describe('POST /v1/endpoints', () => {
       url: 'https://crm.example.com/hooks/leads',
       format: 'json',
       headers: [],
+      hubspot: null,
       constants: [],
       leadOrderIds: [],
       fieldMappings: STANDARD_MAPPINGS.map((m) => ({ ...m })),

@@ -87,7 +87,10 @@ describe('GET /v1/openapi.json', () => {
         'POST /v1/endpoints',
         'GET /v1/endpoints',
         'GET /v1/endpoints/{id}',
+        'PATCH /v1/alerts',
         'PATCH /v1/endpoints/{id}',
+        'POST /v1/alerts/secret/rotate',
+        'POST /v1/alerts/test',
         'DELETE /v1/endpoints/{id}',
         'POST /v1/endpoints/{id}/test',
         'GET /v1/endpoints/{id}/history',
@@ -103,6 +106,7 @@ describe('GET /v1/openapi.json', () => {
         'POST /v1/leads/{id}/meeting',
         'GET /healthz',
         'GET /metrics',
+        'GET /v1/alerts',
         'GET /v1/openapi.json',
       ].sort(),
     );

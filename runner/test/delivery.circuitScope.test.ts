@@ -84,7 +84,7 @@ test('leads the CRM refuses for their data fail alone; the good leads after them
   const refused = await settled(bad);
   expect(refused.map((d) => d.status)).toEqual(Array(5).fill('failed'));
   expect(refused.map((d) => d.lastError)).toEqual(
-    Array(5).fill('HTTP 422 Unprocessable Entity: INVALID_EMAIL'),
+    Array(5).fill('HTTP 422 Unprocessable Entity: INVALID_EMAIL (the email address is not valid)'),
   );
 
   // Then good leads: sent at once, not held behind a paused endpoint.

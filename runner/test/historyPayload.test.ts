@@ -19,7 +19,6 @@ test('the cut never splits a surrogate pair (a lone surrogate could not be store
   const body = `${'z'.repeat(HISTORY_PAYLOAD_MAX_CHARS - 1)}😀tail`;
   const kept = historyPayload(body);
   expect(kept.payload).toBe('z'.repeat(HISTORY_PAYLOAD_MAX_CHARS - 1));
-  expect(kept.payload!.isWellFormed()).toBe(true);
 });
 
 test.each([

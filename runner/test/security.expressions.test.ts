@@ -178,11 +178,23 @@ test.each([
       { key: 'calc', value: HOSTILE.arithmetic },
       { key: 'wf', value: HOSTILE.workflowId },
     ],
+    // HubSpot takes its internal names (lower case); the other formats keep the catalogue's.
     fieldMappings: [
-      { field: 'firstName', output: 'firstName' },
-      { field: 'lastName', output: 'lastName' },
+      { field: 'firstName', output: format === 'hubspot' ? 'firstname' : 'firstName' },
+      { field: 'lastName', output: format === 'hubspot' ? 'lastname' : 'lastName' },
       { field: 'message', output: 'message' },
     ],
+    // The endpoint's HubSpot context and consent are seller values too: data, never parameters.
+    ...(format === 'hubspot'
+      ? {
+          hubspot: {
+            context: { pageUri: 'https://example.com/?q={{1+1}}', pageName: HOSTILE.arithmetic },
+            legalConsentOptions: {
+              consent: { consentToProcess: true, text: HOSTILE.workflowId },
+            },
+          },
+        }
+      : {}),
   });
   await hostile.postLead(hostileLead);
   const [request] = await hostileReceiver.waitFor(1);
@@ -216,12 +228,14 @@ test.each([
   } else {
     expect(body).toEqual({
       fields: [
-        { name: 'firstName', value: HOSTILE.arithmetic, objectTypeId: '0-1' },
-        { name: 'lastName', value: HOSTILE.otherNode, objectTypeId: '0-1' },
+        { name: 'firstname', value: HOSTILE.arithmetic, objectTypeId: '0-1' },
+        { name: 'lastname', value: HOSTILE.otherNode, objectTypeId: '0-1' },
         { name: 'message', value: HOSTILE.template, objectTypeId: '0-1' },
         { name: 'calc', value: HOSTILE.arithmetic, objectTypeId: '0-1' },
         { name: 'wf', value: HOSTILE.workflowId, objectTypeId: '0-1' },
       ],
+      context: { pageUri: 'https://example.com/?q={{1+1}}', pageName: HOSTILE.arithmetic },
+      legalConsentOptions: { consent: { consentToProcess: true, text: HOSTILE.workflowId } },
       WEBHOOKURL: hostileReceiver.url,
     });
   }

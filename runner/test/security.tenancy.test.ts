@@ -39,6 +39,7 @@ const SAMPLE_BODIES: Record<string, object> = {
   'POST /v1/leads/:id/meeting': { requestedMeetingTime: null },
   'POST /v1/endpoints/:id/replay': { status: 'failed', from: '2020-01-01T00:00:00Z' },
   'POST /v1/endpoints/:id/backfill': { from: '2020-01-01T00:00:00Z' },
+  'PATCH /v1/alerts': { url: null },
 };
 
 function bodyFor(route: AnyRoute): object | undefined {
@@ -149,7 +150,10 @@ describe("seller B on seller A's resources", () => {
     "%s shows B none of A's ids",
     async (_name, route) => {
       const res = await send(route, `Bearer ${sellerB.apiKey}`);
-      expect(res.status).toBeLessThan(300);
+      // Seller B has set no alert URL: the alert test and rotation say so (409), naming nothing
+      // of A's either.
+      const needsAlertUrl = route.path.startsWith('/v1/alerts/');
+      expect(needsAlertUrl && res.status === 409 ? 200 : res.status).toBeLessThan(300);
       const text = JSON.stringify(res.body);
       for (const id of [sellerA.id, orderA, endpointA, deliveryA]) expect(text).not.toContain(id);
     },

@@ -198,7 +198,9 @@ describe('R5 HubSpot 400 bodies', () => {
   test('permanent, with the error types in the message', () => {
     expect(classifyResponse({ statusCode: 400, headers: {}, body })).toEqual({
       outcome: 'permanent',
-      error: 'HTTP 400 Bad Request: INVALID_EMAIL, REQUIRED_FIELD',
+      error:
+        'HTTP 400 Bad Request: INVALID_EMAIL (the email address is not valid); ' +
+        'REQUIRED_FIELD (a field the form requires has no value)',
       retryAfterMs: null,
       location: null,
       cause: 'rejected',

@@ -182,7 +182,9 @@ describe('R5 answers', () => {
       .post('/hooks/leads')
       .reply(400, { status: 'error', errors: [{ errorType: 'INVALID_EMAIL' }] });
     const result = await sendWebhook(base);
-    expect(result.error).toBe('HTTP 400 Bad Request: INVALID_EMAIL');
+    expect(result.error).toBe(
+      'HTTP 400 Bad Request: INVALID_EMAIL (the email address is not valid)',
+    );
     expect(result.outcome).toBe('permanent');
   });
 });

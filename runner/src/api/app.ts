@@ -13,6 +13,7 @@ import { refuseUnsafeBody, refuseUnsafeUrl, verifyUtf8Body } from './inputSafety
 import { buildOpenApi } from './openapi.js';
 import { requestLog } from './requestLog.js';
 import { defineRoute, registerRoutes, type AnyRoute } from './route.js';
+import { alertRoutes } from './routes/alerts.js';
 import { deliveryRoutes } from './routes/deliveries.js';
 import { historyRoutes } from './routes/history.js';
 import { endpointRoutes } from './routes/endpoints.js';
@@ -41,6 +42,7 @@ export function apiRoutes(): AnyRoute[] {
     ...historyRoutes,
     ...replayRoutes,
     ...secretRoutes,
+    ...alertRoutes,
     listLeadOrdersRoute,
     createLeadOrderRoute,
     createSellerRoute,

@@ -3,7 +3,11 @@
  * whole with core's rules, the URL hook and the seller's lead orders. Every problem is reported
  * at once, each with its path.
  */
-import { validateHeaders, validateMappingSettings } from '../../../core/mapping.js';
+import {
+  standardMappings,
+  validateHeaders,
+  validateMappingSettings,
+} from '../../../core/mapping.js';
 import type { HeaderPair } from '../../../core/types.js';
 import type { Db } from '../db/types.js';
 import type { Endpoint, EndpointSettings } from '../store/endpoints.js';
@@ -21,12 +25,13 @@ export function settingsFromCreate(body: EndpointCreateBody): EndpointSettings {
     headers: body.headers,
     constants: body.constants,
     leadOrderIds: body.leadOrderIds,
-    fieldMappings: body.fieldMappings,
+    fieldMappings: body.fieldMappings ?? standardMappings(body.format),
     type: body.type,
     enabled: body.enabled,
     timeoutMs: body.timeoutMs,
     maxConcurrency: body.maxConcurrency,
     rateLimitPerSecond: body.rateLimitPerSecond,
+    hubspot: body.hubspot,
   };
 }
 
@@ -71,6 +76,7 @@ export function mergeSettings(current: Endpoint, patch: EndpointPatchBody): Endp
       patch.rateLimitPerSecond !== undefined
         ? patch.rateLimitPerSecond
         : current.rateLimitPerSecond,
+    hubspot: patch.hubspot !== undefined ? patch.hubspot : (current.hubspot ?? null),
   };
 }
 

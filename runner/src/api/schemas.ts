@@ -5,7 +5,6 @@
  */
 import { z } from 'zod/v4';
 import { LEAD_FIELD_KEYS } from '../../../core/catalogue.js';
-import { STANDARD_MAPPINGS } from '../../../core/mapping.js';
 import {
   ENDPOINT_TYPES,
   MESSAGE_TYPES,
@@ -20,6 +19,7 @@ import {
   HISTORY_MAX_LIMIT,
   HISTORY_PAYLOAD_MAX_CHARS,
 } from '../store/attempts.js';
+import { HubSpotOptions } from './hubspotSchemas.js';
 
 const tuple = <T extends string>(values: readonly T[]) => values as unknown as [T, ...T[]];
 
@@ -89,14 +89,16 @@ export const EndpointCreateBody = z.strictObject({
   headers: Headers.default([]),
   constants: Constants.default([]),
   leadOrderIds: LeadOrderIds.default([]),
-  fieldMappings: FieldMappings.default(() => STANDARD_MAPPINGS.map((m) => ({ ...m }))).describe(
-    'Default: firstName, lastName, email, phone under their own names',
+  fieldMappings: FieldMappings.optional().describe(
+    'Default: firstName, lastName, email, phone under their own names; for format hubspot ' +
+      'HubSpot’s internal names firstname, lastname, email, phone, company, jobtitle',
   ),
   type: Type.default('new_leads'),
   enabled: z.boolean().default(true),
   timeoutMs: TimeoutMs.default(10000),
   maxConcurrency: MaxConcurrency.default(null),
   rateLimitPerSecond: RateLimitPerSecond.default(null),
+  hubspot: HubSpotOptions.nullable().default(null),
 });
 export type EndpointCreateBody = z.output<typeof EndpointCreateBody>;
 
@@ -115,6 +117,7 @@ export const EndpointPatchBody = z.strictObject({
   timeoutMs: TimeoutMs.optional(),
   maxConcurrency: MaxConcurrency.optional(),
   rateLimitPerSecond: RateLimitPerSecond.optional(),
+  hubspot: HubSpotOptions.nullable().optional(),
 });
 export type EndpointPatchBody = z.output<typeof EndpointPatchBody>;
 
@@ -228,6 +231,7 @@ export const EndpointView = z.object({
   timeoutMs: z.number().int(),
   maxConcurrency: z.number().int().nullable(),
   rateLimitPerSecond: z.number().nullable(),
+  hubspot: HubSpotOptions.nullable(),
   circuit: z
     .object({
       state: z

@@ -30,6 +30,7 @@ export function endpointView(endpoint: Endpoint, lastDelivery: LastDelivery | nu
     timeoutMs: endpoint.timeoutMs,
     maxConcurrency: endpoint.maxConcurrency,
     rateLimitPerSecond: endpoint.rateLimitPerSecond,
+    hubspot: endpoint.hubspot ?? null,
     circuit: {
       state: endpoint.circuit.state,
       cause: endpoint.circuit.cause,

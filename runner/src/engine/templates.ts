@@ -4,6 +4,7 @@ import type { INode, INodeParameters } from 'n8n-workflow';
 
 import { findPackageRoot } from '../../../core/version.js';
 import type { Constant, FieldMapping, HeaderPair, PayloadFormat } from '../../../core/types.js';
+import type { HubSpotOptions } from '../../../core/formats/hubspot.js';
 import type { DeliverySettings } from '../../../nodes/shared/deliverySettings.js';
 import type { WorkflowDefinition } from './execute.js';
 import { NODE_TYPE } from './nodeTypes.js';
@@ -39,6 +40,7 @@ export interface EndpointDeliverySettings {
   constants: readonly Constant[];
   fieldMappings: readonly FieldMapping[];
   timeoutMs: number;
+  hubspot?: HubSpotOptions | null;
 }
 
 /** The credential id under which each execution is served its endpoint's signing secrets. */
@@ -163,6 +165,17 @@ function frozenCopies<T extends object>(entries: readonly T[]): readonly T[] {
   return Object.freeze(entries.map((entry) => Object.freeze({ ...entry })));
 }
 
+function deepFrozenCopy<T>(value: T): T {
+  const copy = JSON.parse(JSON.stringify(value)) as T;
+  const freeze = (node: unknown): void => {
+    if (node === null || typeof node !== 'object') return;
+    Object.freeze(node);
+    for (const child of Object.values(node)) freeze(child);
+  };
+  freeze(copy);
+  return copy;
+}
+
 /**
  * An endpoint's settings as its executions hand them to the nodes, frozen: executions share the
  * object, and nothing in them may change it.
@@ -179,5 +192,6 @@ export function deliverySettingsFor(
     fieldMappings: frozenCopies(endpoint.fieldMappings),
     timeoutMs: endpoint.timeoutMs,
     concurrency,
+    hubspot: endpoint.hubspot ? deepFrozenCopy(endpoint.hubspot) : null,
   });
 }

@@ -11,6 +11,7 @@ import type {
   MessageType,
   PayloadFormat,
 } from '../../../core/types.js';
+import type { HubSpotOptions } from '../../../core/formats/hubspot.js';
 import type { Db, Sql } from '../db/types.js';
 import type { SecretBox } from './secretBox.js';
 
@@ -81,6 +82,7 @@ interface EndpointRow {
   version: string;
   max_concurrency: number | null;
   rate_limit_per_second: number | null;
+  hubspot_options: HubSpotOptions | null;
   circuit: {
     circuit_state: EndpointCircuit['state'];
     consecutive_failures: number;
@@ -103,7 +105,7 @@ export const ENDPOINT_VERSION = 'e.xmin::text';
 const COLUMNS = `e.id, e.seller_id, e.name, e.url, e.format, e.type, e.enabled, e.timeout_ms,
   e.headers, e.constants, e.field_mappings, e.lead_order_ids, e.signing_secret,
   e.previous_signing_secret, e.previous_secret_expires_at, e.created_at, e.updated_at,
-  ${ENDPOINT_VERSION} AS version, e.max_concurrency, e.rate_limit_per_second,
+  ${ENDPOINT_VERSION} AS version, e.max_concurrency, e.rate_limit_per_second, e.hubspot_options,
   (SELECT row_to_json(f) FROM endpoint_flow f WHERE f.endpoint_id = e.id) AS circuit`;
 
 const LAST_ATTEMPT = `LEFT JOIN LATERAL (
@@ -127,6 +129,7 @@ function settingsValues(box: SecretBox, settings: EndpointSettings): unknown[] {
     settings.leadOrderIds,
     settings.maxConcurrency ?? null,
     settings.rateLimitPerSecond ?? null,
+    settings.hubspot ? JSON.stringify(settings.hubspot) : null,
   ];
 }
 
@@ -163,9 +166,9 @@ export const endpointSql = {
   ): Sql => ({
     text: `INSERT INTO endpoints AS e (id, seller_id, name, url, format, type, enabled, timeout_ms,
         headers, constants, field_mappings, lead_order_ids, max_concurrency, rate_limit_per_second,
-        signing_secret)
+        hubspot_options, signing_secret)
       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11::jsonb, $12::text[],
-        $13::int, $14::float8, $15)
+        $13::int, $14::float8, $15::jsonb, $16)
       RETURNING ${COLUMNS}`,
     values: [id, sellerId, ...settingsValues(box, settings), box.seal(signingSecret)],
   }),
@@ -173,7 +176,7 @@ export const endpointSql = {
     text: `UPDATE endpoints AS e SET name = $3, url = $4, format = $5, type = $6, enabled = $7,
         timeout_ms = $8, headers = $9::jsonb, constants = $10::jsonb, field_mappings = $11::jsonb,
         lead_order_ids = $12::text[], max_concurrency = $13::int, rate_limit_per_second = $14::float8,
-        updated_at = now()
+        hubspot_options = $15::jsonb, updated_at = now()
       WHERE e.seller_id = $1 AND e.id = $2
       RETURNING ${COLUMNS}`,
     values: [sellerId, id, ...settingsValues(box, settings)],
@@ -242,6 +245,7 @@ function toEndpoint(box: SecretBox, row: EndpointRow): Endpoint {
     maxConcurrency: row.max_concurrency ?? null,
     rateLimitPerSecond:
       row.rate_limit_per_second === null ? null : Number(row.rate_limit_per_second),
+    hubspot: row.hubspot_options ?? null,
     circuit: toCircuit(row.circuit),
   };
 }

@@ -21,6 +21,7 @@ import type { Logger } from 'pino';
 
 import type { FailureCause } from '../../../core/classify.js';
 
+import { queueCircuitAlert, type AlertQueue } from '../alerts/emit.js';
 import { withDbRetry } from '../db/retry.js';
 import type { Db } from '../db/types.js';
 import { queueProbe, releaseEndpoint, type JobQueue } from '../store/deliveryState/index.js';
@@ -152,7 +153,9 @@ export function circuitUnchanged(
 
 /**
  * Counts a dispatched group's outcomes on its endpoint's circuit, in one transaction: opening
- * queues the probe job (at nextProbeAt), closing queues the endpoint's waiting leads.
+ * queues the probe job (at nextProbeAt), closing queues the endpoint's waiting leads. This is the
+ * one place a circuit opens or closes on an outcome, so the seller's alert (`circuit.opened`,
+ * `endpoint.recovered`) is queued here, with `alerts`, in the same transaction.
  */
 export async function recordCircuitOutcomes(
   db: Db,
@@ -161,6 +164,7 @@ export async function recordCircuitOutcomes(
   outcomes: readonly CircuitOutcome[],
   settings: BreakerSettings,
   logger?: Logger,
+  alerts?: AlertQueue,
 ): Promise<CircuitChange | null> {
   if (outcomes.length === 0) return null;
   const change = await withDbRetry(() =>
@@ -173,6 +177,15 @@ export async function recordCircuitOutcomes(
         await queueProbe(tx, queue, endpointId, result.flow.nextProbeAt);
       }
       if (result.closed) await releaseEndpoint(tx, queue, endpointId, locked.dbNow);
+      if (alerts && (result.opened || result.closed)) {
+        await queueCircuitAlert(
+          tx,
+          alerts,
+          endpointId,
+          { opened: result.opened, closed: result.closed, before: locked, after: result.flow },
+          locked.dbNow,
+        );
+      }
       return result;
     }),
   );

@@ -112,6 +112,7 @@ export async function countOnCircuit(
         cooldownMs: deps.config.circuitBreakerCooldownMs,
       },
       deps.logger,
+      deps.queue,
     );
   } catch (error) {
     // The attempts are recorded; a missed count only delays the breaker.

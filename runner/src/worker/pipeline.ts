@@ -464,6 +464,7 @@ export class DeliveryPipeline {
       {
         retryScheduleMs: this.deps.config.retryScheduleMs,
         logger: this.logger,
+        alerts: this.deps.queue,
         inTransaction: (tx) => this.deps.queue.completeJobs(jobs, tx),
       },
     );

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 
 import { storableText } from '../../../core/storableText.js';
+import { queueFailureAlerts, type AlertQueue } from '../alerts/emit.js';
 import { isTransientDbError, withDbRetry } from '../db/retry.js';
 import type { Db } from '../db/types.js';
 import { newId } from '../ids.js';
@@ -25,6 +26,8 @@ export interface RecordOptions {
   retryScheduleMs: readonly number[];
   now?: Date;
   logger?: Logger;
+  /** Where alerts of deliveries that failed for good are queued (the worker's queue); none: no alerts. */
+  alerts?: AlertQueue;
   /** More work that commits with the attempts (the worker completes the batch's jobs). */
   inTransaction?: (tx: Db) => Promise<void>;
 }
@@ -276,11 +279,22 @@ export async function recordAttempts(
           const settled = rowByRow
             ? await recordRowByRow(tx, rows, options.logger)
             : await recordAsSet(tx, rows);
-          await continueSettled(
-            tx,
-            queue,
-            rows.filter((p) => settled.has(p.delivery.id)).map(settleRequest),
-          );
+          const settledRows = rows.filter((p) => settled.has(p.delivery.id));
+          await continueSettled(tx, queue, settledRows.map(settleRequest));
+          if (options.alerts) {
+            await queueFailureAlerts(
+              tx,
+              options.alerts,
+              settledRows
+                .filter((p) => p.settlement.status === 'failed')
+                .map((p) => ({
+                  delivery: p.delivery,
+                  httpStatus: p.report.httpStatus,
+                  error: p.report.error,
+                })),
+              new Date(),
+            );
+          }
           await options.inTransaction?.(tx);
           written = rows;
           return rows.map((p) =>

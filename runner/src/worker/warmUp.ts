@@ -17,7 +17,7 @@ import type { AddressInfo } from 'node:net';
 import { Agent } from 'undici';
 
 import { sampleLead } from '../../../core/catalogue.js';
-import { STANDARD_MAPPINGS } from '../../../core/mapping.js';
+import { standardMappings } from '../../../core/mapping.js';
 import { generateSigningSecret } from '../../../core/signing.js';
 import { PAYLOAD_FORMATS } from '../../../core/types.js';
 import {
@@ -66,7 +66,7 @@ export async function warmUpDeliveryPath(rounds = WARM_UP_ROUNDS): Promise<WarmU
         format,
         headers: [],
         constants: [],
-        fieldMappings: [...STANDARD_MAPPINGS],
+        fieldMappings: standardMappings(format),
         timeoutMs: 5_000,
       };
       for (let round = 0; round < rounds; round++) {

@@ -15,6 +15,7 @@ import { createEndpointUrlGuard, type Resolver } from '../../src/security/ssrfGu
 import { createSecretBox } from '../../src/store/secretBox.js';
 import { deliveryService } from '../../src/worker/sendTest.js';
 import { startWorker, type RunningWorker } from '../../src/worker/worker.js';
+import { startAlertWorker } from '../../src/alerts/worker.js';
 import { PROVIDER_KEY, testConfig } from './app.js';
 import type { TestDb } from './db.js';
 import { testResolver } from './dns.js';
@@ -61,6 +62,7 @@ export async function startTestRunner(
     logger,
     batchSize: options.workerBatchSize,
   });
+  await startAlertWorker({ db: testDb.db, queue, box, config, logger });
   const app = createApp({
     db: testDb.db,
     queue,

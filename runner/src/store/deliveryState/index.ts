@@ -51,11 +51,4 @@ export {
   releaseTakeovers,
   type Held,
 } from './requeue.js';
-export {
-  backfill,
-  countReplayable,
-  replayFailed,
-  resendDelivery,
-  type ResendResult,
-  type TimeRange,
-} from './replay.js';
+export { backfill, countReplayable, replayFailed, resendDelivery } from './replay.js';
