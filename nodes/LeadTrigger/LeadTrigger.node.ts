@@ -107,7 +107,14 @@ function leadsOf(parsed: {
           ),
         };
       }
-      leads.push(withMeetingFields(record) as IDataObject);
+      const lead = withMeetingFields(record);
+      // The sender formatted the meeting time in the lead's zone; a body without timeZone (the
+      // runner sends only the mapped fields) would otherwise be formatted again in UTC here.
+      const sent = record.formattedRequestedMeetingTime;
+      if (lead.requestedMeetingTime !== null && typeof sent === 'string' && sent !== '') {
+        lead.formattedRequestedMeetingTime = sent;
+      }
+      leads.push(lead as IDataObject);
     } catch (error) {
       // A flat single event's fields are at the top of the body: `.email` names `email`.
       return { problem: fieldPath(event.path, errorMessage(error).replace(/^\./, '')) };

@@ -76,7 +76,7 @@ async function runNode(
     for (const [key, value] of Object.entries(options.qs ?? {})) {
       url.searchParams.set(key, String(value));
     }
-    const headers = {
+    const headers: Record<string, string> = {
       ...authenticatedHeaders(credentials),
       ...(options.body ? { 'content-type': 'application/json' } : {}),
     };

@@ -309,6 +309,26 @@ describe("Lead Trigger: the runner's default JSON body (flat fields next to mess
     ]);
   });
 
+  it("keeps the sender's formatted meeting time when the body carries no timeZone", async () => {
+    const { timeZone, ...withoutZone } = flat;
+    void timeZone;
+    const { result } = await call(
+      signed({
+        ...withoutZone,
+        formattedRequestedMeetingTime: 'Wednesday, April 22, 2026 at 3:45 PM Eastern Daylight Time',
+      }),
+    );
+    expect(result.workflowData?.[0][0].json).toMatchObject({
+      requestedMeetingTime: '2026-04-22T19:45:00+00:00',
+      formattedRequestedMeetingTime: 'Wednesday, April 22, 2026 at 3:45 PM Eastern Daylight Time',
+    });
+    // Without one it is computed (in UTC, there being no zone).
+    const computed = await call(signed(withoutZone));
+    expect(computed.result.workflowData?.[0][0].json.formattedRequestedMeetingTime).toBe(
+      'Wednesday, April 22, 2026 at 7:45 PM Coordinated Universal Time',
+    );
+  });
+
   it('is the same lead as the {messageType, lead} shape', async () => {
     const { messageType, ...fields } = flat;
     const nested = await call(signed({ messageType, lead: fields }, { id: 'msg_same' }));
