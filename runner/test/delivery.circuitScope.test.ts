@@ -113,10 +113,21 @@ test('leads the CRM refuses for their data fail alone; the good leads after them
   });
 });
 
-test('an endpoint that refuses our credentials (401 for everything) is paused; its leads wait', async () => {
+test('an endpoint that refuses our credentials (401 for everything) is paused; its leads wait for the fix', async () => {
   const crm = await receiver();
-  crm.reply((_request, response) => response.writeHead(401).end('{"message":"invalid api key"}'));
-  const endpoint = await scenario.createEndpoint({ url: crm.url, fieldMappings: MAPPINGS });
+  // The CRM takes only the right key; the seller first set a mistyped one.
+  crm.reply((request, response) => {
+    if (request.headers['x-api-key'] === 'right-key-0000') {
+      response.writeHead(200).end('{"ok":true}');
+    } else {
+      response.writeHead(401).end('{"message":"invalid api key"}');
+    }
+  });
+  const endpoint = await scenario.createEndpoint({
+    url: crm.url,
+    fieldMappings: MAPPINGS,
+    headers: [{ name: 'X-Api-Key', value: 'wrong-key-0000' }],
+  });
 
   const ids: string[] = [];
   for (let i = 0; i < 3; i++) {
@@ -134,8 +145,18 @@ test('an endpoint that refuses our credentials (401 for everything) is paused; i
 
   // A 401 is the endpoint's setting, not the lead's: retried, so no lead failed for good; the
   // open circuit holds them (no attempts used) until the seller fixes the credential.
-  const deliveries = await Promise.all(ids.map((id) => scenario.delivery(id)));
-  expect(deliveries.map((d) => d.status)).toEqual(['pending', 'pending', 'pending']);
+  const waiting = await Promise.all(ids.map((id) => scenario.delivery(id)));
+  expect(waiting.map((d) => d.status)).toEqual(['pending', 'pending', 'pending']);
+
+  // The seller corrects the key: new headers reset the circuit (its cool-down here is an hour),
+  // and every held lead goes out.
+  const patched = await scenario.call('PATCH', `/v1/endpoints/${endpoint.id}`, {
+    headers: [{ name: 'X-Api-Key', value: 'right-key-0000' }],
+  });
+  expect(patched.status).toBe(200);
+  const delivered = await settled(ids);
+  expect(delivered.map((d) => d.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+  expect((await scenario.getEndpoint(endpoint.id)).circuit.state).toBe('closed');
 });
 
 test('a credential the seller fixes within the retry window loses no lead', async () => {

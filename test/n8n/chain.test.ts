@@ -15,13 +15,14 @@ import { createTestDb, type TestDb } from '../../runner/test/helpers/db';
 import { eventually, startTestRunner, type TestRunner } from '../../runner/test/helpers/runner';
 import { createScenario, type Scenario } from '../../runner/test/helpers/scenario';
 import { startReceiver, type Receiver } from '../helpers/receiver';
-import { installPackedPackage, prepareN8n, type N8nServer } from './n8nServer';
+import { installPackedPackage, prepareN8n, printedJson, type N8nServer } from './n8nServer';
 
 const WORKFLOWS = resolve(__dirname, '..', '..', 'workflows');
 const TEMPLATE_FILES = readdirSync(WORKFLOWS).filter((name) => name.endsWith('.json'));
 
 const CHAIN = { id: 'LdTestChain00001', webhookId: '0c7d5e1a-2b3c-4d5e-8f90-a1b2c3d4e5f6' };
 const ON_RECEIPT = { id: 'LdTestOnRecv0001', webhookId: '1d8e6f2b-3c4d-4e5f-9a01-b2c3d4e5f6a7' };
+const OPERATOR = 'LdTestOperator01';
 const CRM_SECRET = generateSigningSecret();
 
 let testDb: TestDb;
@@ -31,6 +32,8 @@ let crm: Receiver;
 let seller: Scenario;
 let endpointId: string;
 let leadEventsSecret: string;
+/** What `n8n execute` printed for the operator's workflow (the Lead Delivery node). */
+let operatorRun: string;
 /** How the CRM answers the next requests; then 200. */
 const crmAnswers: number[] = [];
 
@@ -63,6 +66,38 @@ function sellersCopy(ids: { id: string; webhookId: string }, respond: string): W
     if (node.type.endsWith('.webhookDeliver')) node.parameters.url = crm.url;
   }
   return workflow;
+}
+
+/** An operator's flow: a manual trigger, then the Lead Delivery node listing the endpoints. */
+function operatorWorkflow() {
+  return {
+    id: OPERATOR,
+    name: 'Operator: list endpoints',
+    active: false,
+    nodes: [
+      {
+        id: '5f0e8a7c-0001-4d2e-9c3b-000000000001',
+        name: 'Start',
+        type: 'n8n-nodes-base.manualTrigger',
+        typeVersion: 1,
+        position: [0, 0],
+        parameters: {},
+      },
+      {
+        id: '5f0e8a7c-0001-4d2e-9c3b-000000000002',
+        name: 'Lead Delivery',
+        type: 'n8n-nodes-lead-delivery.leadDelivery',
+        typeVersion: 1,
+        position: [220, 0],
+        parameters: { operation: 'listEndpoints' },
+        credentials: { leadDeliveryApi: { id: 'lead-delivery-api', name: 'Lead Delivery API' } },
+      },
+    ],
+    connections: {
+      Start: { main: [[{ node: 'Lead Delivery', type: 'main', index: 0 }]] },
+    },
+    settings: { executionOrder: 'v1' },
+  };
 }
 
 beforeAll(async () => {
@@ -112,6 +147,12 @@ beforeAll(async () => {
         type: 'standardWebhooksSigningApi',
         data: { secret: CRM_SECRET, previousSecret: '' },
       },
+      {
+        id: 'lead-delivery-api',
+        name: 'Lead Delivery API',
+        type: 'leadDeliveryApi',
+        data: { baseUrl: runner.baseUrl, apiKey: seller.apiKey },
+      },
     ]),
   );
   await n8n.cli('import:credentials', `--input=${credentialsFile}`);
@@ -123,7 +164,10 @@ beforeAll(async () => {
     join(dir, 'on-receipt.json'),
     JSON.stringify(sellersCopy(ON_RECEIPT, 'whenReceived')),
   );
+  writeFileSync(join(dir, 'operator.json'), JSON.stringify(operatorWorkflow()));
   await n8n.cli('import:workflow', '--separate', `--input=${dir}`);
+  // Before n8n starts: `execute` runs a task runner broker of its own on the same port.
+  operatorRun = await n8n.cli('execute', `--id=${OPERATOR}`, '--rawOutput');
   await n8n.cli('publish:workflow', `--id=${CHAIN.id}`);
   await n8n.cli('publish:workflow', `--id=${ON_RECEIPT.id}`);
   await n8n.start();
@@ -174,9 +218,29 @@ async function historyOf(scenario: Scenario, deliveryId: string) {
 }
 
 test('every template was imported unchanged, and n8n loaded the package', async () => {
-  const listed = await n8n.cli('list:workflow');
+  const listed = await n8n.cli('list:workflow', '--onlyId');
   for (const file of TEMPLATE_FILES) expect(listed).toContain(template(file).id);
+  // Imported inactive (n8n's default); only the two seller's copies were published.
+  const active = await n8n.cli('list:workflow', '--active=true', '--onlyId');
+  expect(active.match(/LdTest\w+/g)?.sort()).toEqual([CHAIN.id, ON_RECEIPT.id].sort());
   expect(n8n.log()).not.toMatch(/Skipping package|failed to load/i);
+});
+
+test('the Lead Delivery node, run by n8n, lists the endpoints through the runner API', () => {
+  const run = printedJson(operatorRun) as {
+    data: {
+      resultData: {
+        runData: Record<
+          string,
+          Array<{ data: { main: Array<Array<{ json: Record<string, unknown> }>> } }>
+        >;
+      };
+    };
+  };
+  const items = run.data.resultData.runData['Lead Delivery'][0].data.main[0];
+  expect(items.map((item) => [item.json.id, item.json.name, item.json.url])).toEqual([
+    [endpointId, 'My n8n', n8n.webhookUrl(CHAIN.webhookId, 'lead-events')],
+  ]);
 });
 
 test("a new lead and its update reach the CRM through n8n, with the runner's webhook-id", async () => {

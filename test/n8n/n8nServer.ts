@@ -45,11 +45,23 @@ export interface N8nServer {
   userFolder: string;
   /** n8n's production URL of a webhook node: `/webhook/<webhookId>/<path>`. */
   webhookUrl(webhookId: string, path: string): string;
-  /** Runs an n8n CLI command (n8n stopped or not) in this server's user folder. */
+  /** Runs an n8n CLI command in this server's user folder; what it printed (its log, at info). */
   cli(...args: string[]): Promise<string>;
   start(): Promise<void>;
   stop(): Promise<void>;
   log(): string;
+}
+
+/**
+ * The JSON `n8n execute --rawOutput` printed: n8n's CLI prints through its logger, among other log
+ * lines, so it is the block from a line `{` to the next line `}` (nested ones are indented).
+ */
+export function printedJson(output: string): unknown {
+  const lines = output.split('\n');
+  const start = lines.indexOf('{');
+  const end = lines.indexOf('}', start);
+  if (start < 0 || end < 0) throw new Error(`no JSON printed in:\n${output}`);
+  return JSON.parse(lines.slice(start, end + 1).join('\n'));
 }
 
 export async function prepareN8n(): Promise<N8nServer> {
