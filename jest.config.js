@@ -6,7 +6,8 @@ module.exports = {
   transform: { '^.+\\.ts$': tsJest },
   moduleFileExtensions: ['ts', 'js', 'json'],
   testMatch: ['<rootDir>/test/**/*.test.ts', '<rootDir>/runner/test/**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  // test/n8n runs a real n8n server: `npm run test:n8n`, with its own config.
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/test/n8n/'],
   // .js suffixes in TypeScript imports (nodenext) point at the .ts sources under jest.
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testTimeout: 60000,

@@ -49,15 +49,20 @@ export type ResponseHeaders = Record<string, string | string[] | number | undefi
 /** A receiver cannot park our retries for longer than this. */
 export const MAX_RETRY_AFTER_MS = 24 * 60 * 60 * 1000;
 
-const RETRYABLE_4XX: ReadonlySet<number> = new Set([408, 425, 429]);
-
 /**
  * The 4xx answers that are about the payload of this one lead: malformed or refused content (400,
- * 422), a duplicate of something the receiver already has (409), too large (413). Every other 4xx
- * is read as the endpoint's: those that name it (401, 403 credentials; 404, 410 the URL; 405, 415
- * what it accepts) and those we cannot place. Misplacing a payload rejection as the endpoint's
- * holds the good leads back for a while (nothing is lost), while misplacing an endpoint failure
- * as a lead's would fail every lead for good: so a code we cannot place goes to the endpoint.
+ * 422), a duplicate of something the receiver already has (409), too large (413). Sending the same
+ * payload again cannot succeed, so these fail the delivery for good (cause `rejected`).
+ *
+ * Every other 4xx is the endpoint's, and retried on the schedule like a 5xx (cause `http_4xx`):
+ * - 401, 403: the seller's credentials (a token or secret mistyped, expired or rotated);
+ * - 404, 405, 410, 415: the URL, method or content type the seller set up;
+ * - 408, 425, 429: the receiver is overloaded or not ready;
+ * - any code we cannot place.
+ * These are settings the seller corrects, after which the same payload succeeds: retried, a lead
+ * sent while the setting was wrong is delivered once it is fixed within the retry window, where
+ * failing it for good lost it until a replay. They count towards the circuit breaker, which then
+ * pauses the endpoint (no attempts used) instead of burning every lead's retries.
  */
 const PAYLOAD_REJECTED_4XX: ReadonlySet<number> = new Set([400, 409, 413, 422]);
 
@@ -147,18 +152,7 @@ export function classifyResponse(response: {
       cause: 'http_3xx',
     };
   }
-  if (RETRYABLE_4XX.has(statusCode) || (statusCode >= 500 && statusCode < 600)) {
-    // 408, 425 and 429 say the receiver is overloaded or not ready, whatever the lead: the
-    // endpoint's, like a 503, and pausing it is the relief they ask for.
-    return {
-      outcome: 'retryable',
-      error: line,
-      retryAfterMs: parseRetryAfter(header(headers, 'retry-after'), now),
-      location,
-      cause: statusCode >= 500 ? 'http_5xx' : 'http_4xx',
-    };
-  }
-  if (statusCode >= 400 && statusCode < 500) {
+  if (statusCode >= 400 && statusCode < 500 && PAYLOAD_REJECTED_4XX.has(statusCode)) {
     const types = hubSpotErrorTypes(body);
     return {
       outcome: 'permanent',
@@ -166,7 +160,18 @@ export function classifyResponse(response: {
       error: types.length > 0 ? `${line}: ${types.map(describeHubSpotError).join('; ')}` : line,
       retryAfterMs: null,
       location,
-      cause: PAYLOAD_REJECTED_4XX.has(statusCode) ? 'rejected' : 'http_4xx',
+      cause: 'rejected',
+    };
+  }
+  if (statusCode >= 400 && statusCode < 600) {
+    // The endpoint's (see PAYLOAD_REJECTED_4XX): retried, and counted by the circuit breaker.
+    const types = statusCode < 500 ? hubSpotErrorTypes(body) : [];
+    return {
+      outcome: 'retryable',
+      error: types.length > 0 ? `${line}: ${types.join(', ')}` : line,
+      retryAfterMs: parseRetryAfter(header(headers, 'retry-after'), now),
+      location,
+      cause: statusCode >= 500 ? 'http_5xx' : 'http_4xx',
     };
   }
   // 1xx as a final answer, or a status outside HTTP's range: the receiver is not speaking HTTP

@@ -3,12 +3,13 @@
  * Validation here is what the API runs when an endpoint is saved; mapLead is what every delivery
  * (and the Field Mapper node) runs per lead.
  */
-import { isLeadFieldKey, LEAD_FIELDS } from './catalogue.js';
+import { isLeadFieldKey, LEAD_FIELDS, MEETING_FIELD_KEYS } from './catalogue.js';
 import { HUBSPOT_STANDARD_MAPPINGS, hubSpotNameProblem } from './formats/hubspot.js';
 import { nameCollisions, nameProblems, type NamedPath } from './names.js';
 import { MESSAGE_TYPES } from './types.js';
 import type {
   Constant,
+  EndpointType,
   FieldMapping,
   LeadRecord,
   MappedLead,
@@ -57,6 +58,27 @@ export function isMessageType(value: unknown): value is MessageType {
 
 /** Control characters would split headers-like receivers' lines or be unreadable in XML/forms. */
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
+/**
+ * What is saved but will not work as the seller probably expects: an endpoint that takes lead
+ * updates (`both`, `lead_updates`) without mapping a meeting field gets no lead updates at all,
+ * since an update is only sent where the meeting time it carries is mapped (R4).
+ */
+export function endpointWarnings(settings: {
+  type: EndpointType;
+  fieldMappings: readonly FieldMapping[];
+}): ValidationProblem[] {
+  if (settings.type === 'new_leads') return [];
+  if (settings.fieldMappings.some((mapping) => MEETING_FIELD_KEYS.includes(mapping.field))) {
+    return [];
+  }
+  return [
+    {
+      path: 'fieldMappings',
+      message: `This endpoint takes lead updates but maps no meeting field (${MEETING_FIELD_KEYS.join(', ')}), so it will receive none: map one to get them.`,
+    },
+  ];
+}
 
 /** Every problem of a mapping + constants setup, each with the path of the offending field. */
 export function validateMappingSettings(settings: MappingSettings): ValidationProblem[] {

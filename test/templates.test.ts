@@ -14,6 +14,7 @@ import { NODE_TYPE } from '../runner/src/engine/nodeTypes';
 import { startReceiver, type Receiver } from './helpers/receiver';
 
 const WORKFLOWS = join(__dirname, '..', 'workflows');
+const TEMPLATE_FILES = readdirSync(WORKFLOWS).filter((name) => name.endsWith('.json'));
 const golden = (name: string) => readFileSync(join(__dirname, 'golden', name), 'utf8');
 const goldenJson = (name: string) => JSON.parse(golden(name)) as Record<string, unknown>;
 
@@ -262,7 +263,7 @@ describe('workflows/ templates executed by n8n-core WorkflowExecute', () => {
     expect(request.body).toBe(golden('lead-update-jane-doe.xml'));
   });
 
-  test('form-delivery: standard mappings, form-encoded golden', async () => {
+  test('form-delivery: standard and meeting mappings, form-encoded golden', async () => {
     const definition = withParameters(template('form-delivery'), {
       'Webhook Deliver': { url: receiver.url },
     });
@@ -272,8 +273,54 @@ describe('workflows/ templates executed by n8n-core WorkflowExecute', () => {
     );
     const [request] = await receiver.waitFor(1);
     expect(request.headers['content-type']).toMatch(/^application\/x-www-form-urlencoded/);
-    expect(request.body).toBe(golden('flat.form.txt'));
+    // A new lead has no meeting time yet: its meeting fields go out empty.
+    expect(request.body).toBe(
+      `${golden('flat.form.txt')}&requestedMeetingTime=&formattedRequestedMeetingTime=`,
+    );
   });
+
+  test.each(TEMPLATE_FILES)(
+    '%s maps the standard fields and the meeting fields, so a lead_update carries them',
+    async (file) => {
+      const definition = template(file.replace(/\.json$/, ''));
+      const mappers = definition.nodes.filter((node) => node.type === NODE_TYPE.fieldMapper);
+      expect(mappers).toHaveLength(1);
+      const fields = (
+        mappers[0].parameters.fieldMappings as { mapping: Array<{ field: string }> }
+      ).mapping.map((mapping) => mapping.field);
+      expect(fields).toEqual(
+        expect.arrayContaining([
+          'firstName',
+          'lastName',
+          'email',
+          'phone',
+          'requestedMeetingTime',
+          'formattedRequestedMeetingTime',
+        ]),
+      );
+      // Run as exported (only the URLs pointed at the local receivers) with the Jane Doe update.
+      const urls: Record<string, INodeParameters> = {};
+      for (const node of definition.nodes) {
+        if (node.type !== NODE_TYPE.webhookDeliver) continue;
+        urls[node.name] = {
+          url: node.name === 'Deliver Lead Updates' ? updatesReceiver.url : receiver.url,
+        };
+      }
+      const hubspot = file.startsWith('hubspot');
+      await run(
+        withParameters(definition, urls),
+        leadItems([{ ...JANE_UPDATE, messageType: 'lead_update', deliveryId: `msg_${file}` }]),
+      );
+      const sink = file.startsWith('separate') ? updatesReceiver : receiver;
+      const [request] = await sink.waitFor(1);
+      const text = file.startsWith('form')
+        ? [...new URLSearchParams(request.body).entries()].flat().join('\n')
+        : request.body;
+      expect(text).toContain('2026-04-22T19:45:00+00:00');
+      expect(text).toContain('Wednesday, April 22, 2026 at 3:45 PM Eastern Daylight Time');
+      if (!hubspot) expect(text).toContain('requestedMeetingTime');
+    },
+  );
 
   test('separate-update-url: new leads to one URL, the "Jane Doe" update to the other', async () => {
     const definition = withParameters(template('separate-update-url'), {

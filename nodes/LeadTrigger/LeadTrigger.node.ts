@@ -9,6 +9,7 @@ import {
   type IWebhookResponseData,
 } from 'n8n-workflow';
 
+import { LEAD_FIELD_KEYS } from '../../core/catalogue.js';
 import { withMeetingFields } from '../../core/meeting.js';
 import { verifySignature, type HeaderRecord } from '../../core/signing.js';
 import { MESSAGE_TYPES, type MessageType } from '../../core/types.js';
@@ -22,12 +23,25 @@ import {
 
 interface LeadEvent {
   messageType: MessageType;
+  /** The lead's fields: `lead` of a nested event, the event itself for a flat one. */
   lead: IDataObject;
+  /** Where the lead's fields are in the body, for messages (`lead`, `events[2].lead`, ``). */
+  path: string;
+  /** A flat event: its fields next to messageType, as the runner's default JSON mapping sends. */
+  flat: boolean;
 }
 
 class BadRequest extends Error {}
 
-/** The events of a request body: one event, an array of events, or `{events: [...]}`. */
+/** How the trigger answers the sender (the `respond` parameter). */
+export const RESPOND_AFTER_DELIVERY = 'afterDelivery';
+export const RESPOND_WHEN_RECEIVED = 'whenReceived';
+
+/**
+ * The events of a request body: one event, an array of events, or `{events: [...]}`. An event is
+ * `{messageType, lead: {...}}`, or flat: the lead's fields next to `messageType`, which is what the
+ * runner sends with its default JSON mapping.
+ */
 function eventsOf(body: unknown): { events: LeadEvent[]; listed: boolean } {
   let list: unknown[];
   let listed = true;
@@ -40,11 +54,11 @@ function eventsOf(body: unknown): { events: LeadEvent[]; listed: boolean } {
     listed = false;
   } else {
     throw new BadRequest(
-      'The body must be a lead event {messageType, lead}, an array of events or {events: [...]}',
+      'The body must be a lead event ({messageType, lead} or the lead fields next to messageType), an array of events or {events: [...]}',
     );
   }
   if (list.length === 0) throw new BadRequest('The body carries no events');
-  const events = list.map((entry, index) => {
+  const events = list.map((entry, index): LeadEvent => {
     // Paths name the offending part of the body: `events[2].lead`, or `lead` for a single event.
     const at = (key: string) => (listed ? `events[${index}].${key}` : key);
     if (!isPlainObject(entry)) throw new BadRequest(`events[${index}] must be an object`);
@@ -53,28 +67,57 @@ function eventsOf(body: unknown): { events: LeadEvent[]; listed: boolean } {
         `${at('messageType')} must be one of ${MESSAGE_TYPES.join(', ')}, got ${JSON.stringify(entry.messageType)}`,
       );
     }
-    if (!isPlainObject(entry.lead)) throw new BadRequest(`${at('lead')} must be an object`);
-    return { messageType: entry.messageType, lead: entry.lead };
+    if (Object.hasOwn(entry, 'lead')) {
+      if (!isPlainObject(entry.lead)) throw new BadRequest(`${at('lead')} must be an object`);
+      return { messageType: entry.messageType, lead: entry.lead, path: at('lead'), flat: false };
+    }
+    return {
+      messageType: entry.messageType,
+      lead: entry,
+      path: listed ? `events[${index}]` : '',
+      flat: true,
+    };
   });
   return { events, listed };
 }
 
+function fieldPath(path: string, message: string): string {
+  if (path === '') return message;
+  return message.startsWith(path) ? message : `${path}: ${message}`;
+}
+
 /**
  * Each event's lead: its catalogue fields (R1) with the meeting fields completed (R4), or the first
- * problem found, naming the event.
+ * problem found, naming the event. A flat event must carry at least one catalogue field: one that
+ * carries none was mapped under other names, which the trigger cannot read.
  */
 function leadsOf(parsed: {
   events: LeadEvent[];
   listed: boolean;
 }): { leads: IDataObject[] } | { problem: string } {
   const leads: IDataObject[] = [];
-  for (const [index, event] of parsed.events.entries()) {
-    const path = parsed.listed ? `events[${index}].lead` : 'lead';
+  for (const event of parsed.events) {
     try {
-      leads.push(withMeetingFields(leadRecordOf(event.lead, path)) as IDataObject);
+      const record = leadRecordOf(event.lead, event.path);
+      if (event.flat && Object.keys(record).length === 0) {
+        return {
+          problem: fieldPath(
+            event.path,
+            `no lead field found: send the lead as "lead": {...} or its fields (${LEAD_FIELD_KEYS.slice(4, 9).join(', ')}, ...) next to messageType, under their catalogue names`,
+          ),
+        };
+      }
+      const lead = withMeetingFields(record);
+      // The sender formatted the meeting time in the lead's zone; a body without timeZone (the
+      // runner sends only the mapped fields) would otherwise be formatted again in UTC here.
+      const sent = record.formattedRequestedMeetingTime;
+      if (lead.requestedMeetingTime !== null && typeof sent === 'string' && sent !== '') {
+        lead.formattedRequestedMeetingTime = sent;
+      }
+      leads.push(lead as IDataObject);
     } catch (error) {
-      const message = errorMessage(error);
-      return { problem: message.startsWith(path) ? message : `${path}: ${message}` };
+      // A flat single event's fields are at the top of the body: `.email` names `email`.
+      return { problem: fieldPath(event.path, errorMessage(error).replace(/^\./, '')) };
     }
   }
   return { leads };
@@ -156,7 +199,13 @@ export class LeadTrigger implements INodeType {
       {
         name: 'default',
         httpMethod: 'POST',
-        responseMode: 'onReceived',
+        // Answering after delivery is n8n's 'responseNode' mode: Webhook Deliver answers with the
+        // delivery's outcome (see its answerTrigger), so a failed delivery reaches the sender as a
+        // status it retries. Without this n8n answers on receipt, whatever happens downstream.
+        responseMode: `={{$parameter["respond"] === "${RESPOND_WHEN_RECEIVED}" ? "onReceived" : "responseNode"}}`,
+        // Empty, so that n8n sends the trigger's own webhookResponse: left undefined, n8n 2.41
+        // falls back to 'firstEntryJson' and sends that word as the body.
+        responseData: '',
         path: 'lead-events',
       },
     ],
@@ -168,6 +217,27 @@ export class LeadTrigger implements INodeType {
         default: true,
         description:
           "Whether to accept only requests whose Standard Webhooks signature (webhook-id, webhook-timestamp, webhook-signature) matches the credential's secret and whose timestamp is within 5 minutes. Others get 401.",
+      },
+      {
+        displayName: 'Respond',
+        name: 'respond',
+        type: 'options',
+        options: [
+          {
+            name: 'After Delivery',
+            value: RESPOND_AFTER_DELIVERY,
+            description:
+              "Answer once the flow's Webhook Deliver has sent the lead: 200 when delivered, 502 (or 503 with Retry-After) with the receiver's error otherwise, so the sender retries",
+          },
+          {
+            name: 'When Received',
+            value: RESPOND_WHEN_RECEIVED,
+            description:
+              'Answer at once with what was accepted ({received, accepted}), whatever happens downstream',
+          },
+        ],
+        default: RESPOND_AFTER_DELIVERY,
+        description: 'When to answer the sender',
       },
       {
         displayName: 'Message Types',
@@ -272,7 +342,9 @@ export class LeadTrigger implements INodeType {
       items.push({ json });
     });
 
-    const webhookResponse = { received: parsed.events.length };
+    // What was accepted: n8n sends this at once when the trigger answers on receipt, and when no
+    // event started the flow; otherwise the flow's Webhook Deliver answers once it has delivered.
+    const webhookResponse = { received: parsed.events.length, accepted: items.length };
     if (items.length === 0) return { webhookResponse };
     return { webhookResponse, workflowData: [items] };
   }

@@ -19,6 +19,7 @@ import { mapWithLimit } from '../shared/limit.js';
 import { deliverySettingsOf } from '../shared/deliverySettings.js';
 import { parameterReader, type ParameterReader } from '../shared/parameters.js';
 import { webhookDeliverTransport } from './transport.js';
+import { triggerAnswer, triggerAwaitsDelivery } from './triggerAnswer.js';
 import {
   SIGNING_CREDENTIAL,
   SIGNING_CREDENTIAL_TEST,
@@ -358,6 +359,9 @@ export class WebhookDeliver implements INodeType {
         returnData.push(output);
       }
     }
+    // A Lead Trigger set to respond after delivery waits for this answer (n8n 'responseNode'
+    // mode); n8n keeps the first answer of an execution, so a second Webhook Deliver is ignored.
+    if (triggerAwaitsDelivery(this)) await this.sendResponse(triggerAnswer(returnData));
     return [returnData];
   }
 }

@@ -54,6 +54,9 @@ function createdPanel(
         h('strong', null, 'Webhook created: '),
         endpoint.name,
       ),
+      (endpoint.warnings ?? []).map((warning) =>
+        h('p', { class: 'notice notice-warning', role: 'status' }, warning.message),
+      ),
       h('h3', { class: 'subheading' }, 'Signing secret'),
       h(
         'p',

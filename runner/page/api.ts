@@ -59,7 +59,12 @@ export interface Endpoint extends EndpointSettings {
   lastDelivery: LastDelivery | null;
 }
 
-export interface CreatedEndpoint extends Endpoint {
+/** What a save answers: the endpoint, and what was saved but will probably not work as meant. */
+export interface SavedEndpoint extends Endpoint {
+  warnings?: Array<{ path: string; message: string }>;
+}
+
+export interface CreatedEndpoint extends SavedEndpoint {
   signingSecret: string;
 }
 
@@ -257,7 +262,7 @@ export const api = {
   createEndpoint: (settings: Partial<EndpointSettings>) =>
     call<CreatedEndpoint>('POST', '/v1/endpoints', settings),
   updateEndpoint: (id: string, patch: Partial<EndpointSettings>) =>
-    call<Endpoint>('PATCH', endpointPath(id), patch),
+    call<SavedEndpoint>('PATCH', endpointPath(id), patch),
   sendTest: (id: string) => call<TestResult>('POST', `${endpointPath(id)}/test`),
   /** One webhook's history, or (id null) every webhook's. */
   history: (id: string | null, query: HistoryFilters & { cursor?: string; limit?: number }) => {

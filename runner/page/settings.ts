@@ -372,6 +372,7 @@ export async function openSettings(
       const updated = await api.updateEndpoint(endpoint.id, patch);
       dialog.close();
       ctx.toast('Settings saved');
+      for (const warning of updated.warnings ?? []) ctx.toast(warning.message, 'info');
       onSaved(updated);
     } catch (error) {
       errors.show(error);

@@ -58,6 +58,7 @@ describe('POST /v1/endpoints', () => {
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
       lastDelivery: null,
+      warnings: [],
     });
     const got = await t.as(sellerA.apiKey).get(`/v1/endpoints/${res.body.id}`).expect(200);
     expect(got.body.signingSecret).toBeUndefined();
@@ -83,6 +84,43 @@ describe('POST /v1/endpoints', () => {
       headers: [{ name: 'X-Api-Key', value: '••••1234' }],
     });
   });
+
+  test.each(['both', 'lead_updates'])(
+    'an endpoint of type %s without a meeting mapping is saved with a warning',
+    async (type) => {
+      const res = await t
+        .as(sellerA.apiKey)
+        .post('/v1/endpoints', validEndpoint({ type }))
+        .expect(201);
+      expect(res.body.warnings).toEqual([
+        {
+          path: 'fieldMappings',
+          message: expect.stringMatching(/maps no meeting field .* so it will receive none/),
+        },
+      ]);
+      // Mapping the meeting time clears it; a new-leads endpoint never needs one.
+      const fixed = await t
+        .as(sellerA.apiKey)
+        .patch(`/v1/endpoints/${res.body.id}`, {
+          fieldMappings: [{ field: 'requestedMeetingTime', output: 'meeting' }],
+        })
+        .expect(200);
+      expect(fixed.body.warnings).toEqual([]);
+      const newLeads = await t
+        .as(sellerA.apiKey)
+        .patch(`/v1/endpoints/${res.body.id}`, {
+          type: 'new_leads',
+          fieldMappings: [{ field: 'email', output: 'email' }],
+        })
+        .expect(200);
+      expect(newLeads.body.warnings).toEqual([]);
+      const again = await t
+        .as(sellerA.apiKey)
+        .patch(`/v1/endpoints/${res.body.id}`, { type })
+        .expect(200);
+      expect(again.body.warnings).toHaveLength(1);
+    },
+  );
 
   test('header values are redacted in responses and encrypted at rest', async () => {
     const res = await t

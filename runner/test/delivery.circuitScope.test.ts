@@ -1,7 +1,8 @@
 /**
  * The circuit breaker's scope end to end (issue 18): a receiver that refuses some leads' payloads
  * (422 for a bad email) fails those leads alone and keeps receiving the others; a receiver that
- * refuses our credentials (401 for everything) pauses the endpoint.
+ * refuses our credentials (401 for everything) pauses the endpoint, and its leads wait instead of
+ * failing (a 401 is retried: the seller corrects the credential).
  *
  * The cool-down is an hour, so a circuit that opened would hold the good leads for the whole test:
  * whether they arrive says whether it opened, without any assumption about timing.
@@ -112,16 +113,25 @@ test('leads the CRM refuses for their data fail alone; the good leads after them
   });
 });
 
-test('an endpoint that refuses our credentials (401 for everything) is paused', async () => {
+test('an endpoint that refuses our credentials (401 for everything) is paused; its leads wait for the fix', async () => {
   const crm = await receiver();
-  crm.reply((_request, response) => response.writeHead(401).end('{"message":"invalid api key"}'));
-  const endpoint = await scenario.createEndpoint({ url: crm.url, fieldMappings: MAPPINGS });
+  // The CRM takes only the right key; the seller first set a mistyped one.
+  crm.reply((request, response) => {
+    if (request.headers['x-api-key'] === 'right-key-0000') {
+      response.writeHead(200).end('{"ok":true}');
+    } else {
+      response.writeHead(401).end('{"message":"invalid api key"}');
+    }
+  });
+  const endpoint = await scenario.createEndpoint({
+    url: crm.url,
+    fieldMappings: MAPPINGS,
+    headers: [{ name: 'X-Api-Key', value: 'wrong-key-0000' }],
+  });
 
   const ids: string[] = [];
   for (let i = 0; i < 3; i++) {
     ids.push((await scenario.postLead({ firstName: `Lead${i}` })).deliveries[0].id);
-    // One lead after another, as they come in.
-    await settled(ids.slice(-1));
   }
   const opened = await eventually(async () => {
     const body = await scenario.getEndpoint(endpoint.id);
@@ -133,6 +143,36 @@ test('an endpoint that refuses our credentials (401 for everything) is paused', 
     consecutiveFailures: 3,
   });
 
-  // Three leads, three attempts: none was retried (a 401 fails for good; see spec R5).
-  expect(crm.requests).toHaveLength(3);
+  // A 401 is the endpoint's setting, not the lead's: retried, so no lead failed for good; the
+  // open circuit holds them (no attempts used) until the seller fixes the credential.
+  const waiting = await Promise.all(ids.map((id) => scenario.delivery(id)));
+  expect(waiting.map((d) => d.status)).toEqual(['pending', 'pending', 'pending']);
+
+  // The seller corrects the key: new headers reset the circuit (its cool-down here is an hour),
+  // and every held lead goes out.
+  const patched = await scenario.call('PATCH', `/v1/endpoints/${endpoint.id}`, {
+    headers: [{ name: 'X-Api-Key', value: 'right-key-0000' }],
+  });
+  expect(patched.status).toBe(200);
+  const delivered = await settled(ids);
+  expect(delivered.map((d) => d.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+  expect((await scenario.getEndpoint(endpoint.id)).circuit.state).toBe('closed');
+});
+
+test('a credential the seller fixes within the retry window loses no lead', async () => {
+  const crm = await receiver();
+  // Refused twice (the seller's token mistyped), then taken (the seller fixed it).
+  let answered = 0;
+  crm.reply((_request, response) => {
+    answered += 1;
+    if (answered <= 2) response.writeHead(401).end('{"message":"invalid api key"}');
+    else response.writeHead(200).end('{"ok":true}');
+  });
+  await scenario.createEndpoint({ url: crm.url, fieldMappings: MAPPINGS });
+  const id = (await scenario.postLead({ firstName: 'Kept' })).deliveries[0].id;
+
+  const [delivered] = await settled([id]);
+  expect(delivered.status).toBe('succeeded');
+  // The same delivery each time (same webhook-id), first refused and then taken.
+  expect(crm.requests.map((r) => String(r.headers['webhook-id']))).toEqual([id, id, id]);
 });

@@ -24,10 +24,17 @@ describe('R5 classifyResponse status table', () => {
     [503, 'retryable', 'HTTP 503 Service Unavailable', 'http_5xx'],
     [599, 'retryable', 'HTTP 599', 'http_5xx'],
     [400, 'permanent', 'HTTP 400 Bad Request', 'rejected'],
-    [401, 'permanent', 'HTTP 401 Unauthorized', 'http_4xx'],
-    [403, 'permanent', 'HTTP 403 Forbidden', 'http_4xx'],
-    [404, 'permanent', 'HTTP 404 Not Found', 'http_4xx'],
-    [410, 'permanent', 'HTTP 410 Gone', 'http_4xx'],
+    // Configuration the seller corrects (credentials, URL): retried within the retry window.
+    [401, 'retryable', 'HTTP 401 Unauthorized', 'http_4xx'],
+    [403, 'retryable', 'HTTP 403 Forbidden', 'http_4xx'],
+    [404, 'retryable', 'HTTP 404 Not Found', 'http_4xx'],
+    [405, 'retryable', 'HTTP 405 Method Not Allowed', 'http_4xx'],
+    [410, 'retryable', 'HTTP 410 Gone', 'http_4xx'],
+    [415, 'retryable', 'HTTP 415 Unsupported Media Type', 'http_4xx'],
+    [451, 'retryable', 'HTTP 451 Unavailable For Legal Reasons', 'http_4xx'],
+    // The payload of this one lead refused: sending it again cannot succeed.
+    [409, 'permanent', 'HTTP 409 Conflict', 'rejected'],
+    [413, 'permanent', 'HTTP 413 Payload Too Large', 'rejected'],
     [422, 'permanent', 'HTTP 422 Unprocessable Entity', 'rejected'],
     [304, 'permanent', 'HTTP 304 Not Modified (redirect not followed)', 'http_3xx'],
   ])('%i → %s, %p', (statusCode, outcome, error, cause) => {
@@ -104,9 +111,16 @@ describe("R5 cause per status: the lead's payload or the endpoint", () => {
     expect(classifyResponse({ statusCode, headers: {} }).cause).toBe(cause);
   });
 
-  test('which statuses are retried is unchanged by the cause', () => {
+  test("a payload rejection fails for good; every other 4xx is the endpoint's and retried", () => {
     for (const statusCode of [400, 409, 413, 422]) {
       expect(classifyResponse({ statusCode, headers: {} }).outcome).toBe('permanent');
+    }
+    for (let statusCode = 400; statusCode < 500; statusCode++) {
+      const { outcome, cause } = classifyResponse({ statusCode, headers: {} });
+      expect([statusCode, outcome]).toEqual([
+        statusCode,
+        cause === 'rejected' ? 'permanent' : 'retryable',
+      ]);
     }
   });
 

@@ -33,11 +33,15 @@ export interface FakeOptions {
   flowContext?: Record<string, unknown>;
   /** The execution's cancel signal. */
   cancelSignal?: AbortSignal;
+  /** The nodes upstream of the node under test (`getParentNodes`), with their parameters. */
+  parentNodes?: Array<{ name: string; type: string; disabled?: boolean; parameters?: IDataObject }>;
 }
 
 export interface CallLog {
   getNodeParameter: Array<{ name: string; itemIndex?: number }>;
   getCredentials: string[];
+  /** What the node answered the request that started its execution (`sendResponse`). */
+  sentResponses: unknown[];
 }
 
 function toItems(items: Array<IDataObject | INodeExecutionData>): INodeExecutionData[] {
@@ -102,7 +106,7 @@ export function executeContext(options: FakeOptions = {}): {
   context: IExecuteFunctions;
   log: CallLog;
 } {
-  const log: CallLog = { getNodeParameter: [], getCredentials: [] };
+  const log: CallLog = { getNodeParameter: [], getCredentials: [], sentResponses: [] };
   const items = toItems(options.items ?? []);
   const { common, readParameter, node } = baseContext(options, log, items);
   const context = {
@@ -110,6 +114,15 @@ export function executeContext(options: FakeOptions = {}): {
     getInputData: () => items,
     getContext: (type: string) => (type === 'flow' ? (options.flowContext ?? {}) : {}),
     getExecutionCancelSignal: () => options.cancelSignal,
+    getParentNodes: () =>
+      (options.parentNodes ?? []).map((parent) => ({
+        typeVersion: 1,
+        disabled: false,
+        ...structuredClone(parent),
+      })),
+    sendResponse: async (response: unknown) => {
+      log.sentResponses.push(structuredClone(response));
+    },
     // n8n's `rawExpressions` hands back the stored value as it is, expressions unresolved.
     getNodeParameter: (
       name: string,
@@ -146,7 +159,7 @@ export function webhookContext(
   request: WebhookRequestOptions,
   options: FakeOptions = {},
 ): { context: IWebhookFunctions; log: CallLog; response: RecordedResponse } {
-  const log: CallLog = { getNodeParameter: [], getCredentials: [] };
+  const log: CallLog = { getNodeParameter: [], getCredentials: [], sentResponses: [] };
   const { common, readParameter } = baseContext(options, log, []);
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers ?? {})) {

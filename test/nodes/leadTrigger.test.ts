@@ -47,10 +47,10 @@ const lead = {
 };
 
 describe('Lead Trigger (R10): signature', () => {
-  it('emits the lead of a correctly signed event and answers {received: 1}', async () => {
+  it('emits the lead of a correctly signed event and answers {received: 1, accepted: 1}', async () => {
     const { result, response } = await call(signed({ messageType: 'new_lead', lead }));
     expect(response.ended).toBe(false);
-    expect(result.webhookResponse).toEqual({ received: 1 });
+    expect(result.webhookResponse).toEqual({ received: 1, accepted: 1 });
     expect(result.workflowData).toEqual([
       [
         {
@@ -174,7 +174,7 @@ describe('Lead Trigger (R10): body shapes and filters', () => {
 
   it('accepts an array of events and suffixes deliveryId with the event index', async () => {
     const { result } = await call(signed(events, { id: 'msg_batch' }));
-    expect(result.webhookResponse).toEqual({ received: 3 });
+    expect(result.webhookResponse).toEqual({ received: 3, accepted: 3 });
     expect(result.workflowData?.[0].map((i) => [i.json.leadId, i.json.deliveryId])).toEqual([
       ['a', 'msg_batch-0'],
       ['b', 'msg_batch-1'],
@@ -192,13 +192,13 @@ describe('Lead Trigger (R10): body shapes and filters', () => {
       messageTypes: ['new_lead'],
       leadOrderIds: ' lo_3 , lo_2',
     });
-    expect(result.webhookResponse).toEqual({ received: 3 });
+    expect(result.webhookResponse).toEqual({ received: 3, accepted: 1 });
     expect(result.workflowData?.[0].map((i) => i.json.deliveryId)).toEqual(['msg_f-2']);
   });
 
   it('acknowledges but starts nothing when every event is filtered out', async () => {
     const { result, response } = await call(signed(events), { messageTypes: [], leadOrderIds: '' });
-    expect(result).toEqual({ webhookResponse: { received: 3 } });
+    expect(result).toEqual({ webhookResponse: { received: 3, accepted: 0 } });
     expect(response.ended).toBe(false);
   });
 
@@ -217,6 +217,21 @@ describe('Lead Trigger (R10): body shapes and filters', () => {
 
   it.each([
     ['not an event', { hello: 'world' }, /must be a lead event/],
+    [
+      'a flat event with no catalogue field (outputs renamed)',
+      { messageType: 'new_lead', given_name: 'Jane', mail: 'jane@example.com' },
+      /^no lead field found: send the lead as "lead": \{\.\.\.\} or its fields/,
+    ],
+    [
+      'a flat event whose field is not text',
+      { messageType: 'new_lead', email: { a: 1 } },
+      /^email must be a string or null$/,
+    ],
+    [
+      'a flat event in a list with a bad meeting time',
+      [{ messageType: 'lead_update', email: 'a@b.c', requestedMeetingTime: 'soon' }],
+      /^events\[0\]: requestedMeetingTime/,
+    ],
     [
       'an unknown messageType',
       { messageType: 'lead_deleted', lead },
@@ -257,13 +272,108 @@ describe('Lead Trigger (R10): body shapes and filters', () => {
   });
 });
 
+describe("Lead Trigger: the runner's default JSON body (flat fields next to messageType)", () => {
+  // What the runner sends with its default JSON mapping (firstName, lastName, email, phone).
+  const flat = {
+    messageType: 'lead_update',
+    firstName: 'Jane',
+    lastName: 'Doe',
+    email: 'jane@example.com',
+    phone: null,
+    requestedMeetingTime: '2026-04-22T19:45:00+00:00',
+    timeZone: 'America/New_York',
+    unmapped: 'ignored',
+  };
+
+  it('is accepted as one event, keeping only catalogue fields', async () => {
+    const { result, response } = await call(signed(flat, { id: 'msg_flat' }));
+    expect(response.ended).toBe(false);
+    expect(result.webhookResponse).toEqual({ received: 1, accepted: 1 });
+    expect(result.workflowData).toEqual([
+      [
+        {
+          json: {
+            firstName: 'Jane',
+            lastName: 'Doe',
+            email: 'jane@example.com',
+            phone: null,
+            timeZone: 'America/New_York',
+            requestedMeetingTime: '2026-04-22T19:45:00+00:00',
+            formattedRequestedMeetingTime:
+              'Wednesday, April 22, 2026 at 3:45 PM Eastern Daylight Time',
+            messageType: 'lead_update',
+            deliveryId: 'msg_flat',
+          },
+        },
+      ],
+    ]);
+  });
+
+  it("keeps the sender's formatted meeting time when the body carries no timeZone", async () => {
+    const { timeZone, ...withoutZone } = flat;
+    void timeZone;
+    const { result } = await call(
+      signed({
+        ...withoutZone,
+        formattedRequestedMeetingTime: 'Wednesday, April 22, 2026 at 3:45 PM Eastern Daylight Time',
+      }),
+    );
+    expect(result.workflowData?.[0][0].json).toMatchObject({
+      requestedMeetingTime: '2026-04-22T19:45:00+00:00',
+      formattedRequestedMeetingTime: 'Wednesday, April 22, 2026 at 3:45 PM Eastern Daylight Time',
+    });
+    // Without one it is computed (in UTC, there being no zone).
+    const computed = await call(signed(withoutZone));
+    expect(computed.result.workflowData?.[0][0].json.formattedRequestedMeetingTime).toBe(
+      'Wednesday, April 22, 2026 at 7:45 PM Coordinated Universal Time',
+    );
+  });
+
+  it('is the same lead as the {messageType, lead} shape', async () => {
+    const { messageType, ...fields } = flat;
+    const nested = await call(signed({ messageType, lead: fields }, { id: 'msg_same' }));
+    const flatCall = await call(signed(flat, { id: 'msg_same' }));
+    expect(flatCall.result.workflowData).toEqual(nested.result.workflowData);
+  });
+
+  it('may be listed, mixed with nested events', async () => {
+    const { result } = await call(
+      signed([flat, { messageType: 'new_lead', lead: { email: 'x@example.com' } }], { id: 'm' }),
+    );
+    expect(result.workflowData?.[0].map((i) => [i.json.email, i.json.deliveryId])).toEqual([
+      ['jane@example.com', 'm-0'],
+      ['x@example.com', 'm-1'],
+    ]);
+  });
+
+  it('refuses a lead key that is not an object rather than reading the body flat', async () => {
+    const { response } = await call(signed({ ...flat, lead: 'x' }));
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body ?? '').error.message).toBe('lead must be an object');
+  });
+});
+
 describe('Lead Trigger (R10): description', () => {
-  it('is a POST webhook trigger on lead-events answering on receipt', () => {
+  it('is a POST webhook trigger on lead-events answering after delivery unless told otherwise', () => {
     const { description } = node;
     expect(description.group).toEqual(['trigger']);
     expect(description.inputs).toEqual([]);
     expect(description.webhooks).toEqual([
-      { name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'lead-events' },
+      {
+        name: 'default',
+        httpMethod: 'POST',
+        responseMode:
+          '={{$parameter["respond"] === "whenReceived" ? "onReceived" : "responseNode"}}',
+        // Set, and empty: n8n 2.41 sends the text 'firstEntryJson' when it is left out.
+        responseData: '',
+        path: 'lead-events',
+      },
+    ]);
+    const respond = description.properties.find((p) => p.name === 'respond');
+    expect(respond?.default).toBe('afterDelivery');
+    expect(respond?.options?.map((o) => ('value' in o ? o.value : undefined))).toEqual([
+      'afterDelivery',
+      'whenReceived',
     ]);
     expect(description.credentials).toEqual([
       expect.objectContaining({

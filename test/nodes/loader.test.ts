@@ -101,7 +101,7 @@ describe('package.json as n8n reads it', () => {
     expect(report.name).toMatch(/^n8n-nodes-/);
     expect(report.type).toBeNull();
     expect(report.n8nNodesApiVersion).toBe(1);
-    expect(PACKAGE.n8n.nodes).toHaveLength(5);
+    expect(PACKAGE.n8n.nodes).toHaveLength(6);
     expect(PACKAGE.n8n.credentials).toHaveLength(2);
   });
 });

@@ -215,13 +215,22 @@ describe('Webhook Deliver (R5, one attempt): failed attempts are output items', 
     expect(followed.isDone()).toBe(false);
   });
 
-  it('404 → permanent failure', async () => {
+  it('422 (the payload refused) → permanent failure', async () => {
+    nock('https://receiver.example.com').post('/').reply(422, 'no');
+    const { output } = await run({
+      items: [payloadItem(1)],
+      parameters: { url: 'https://receiver.example.com/' },
+    });
+    expect(output[0].json).toMatchObject({ success: false, outcome: 'permanent', statusCode: 422 });
+  });
+
+  it('404 (the URL, a setting the seller corrects) → retryable failure', async () => {
     nock('https://receiver.example.com').post('/').reply(404, 'no');
     const { output } = await run({
       items: [payloadItem(1)],
       parameters: { url: 'https://receiver.example.com/' },
     });
-    expect(output[0].json).toMatchObject({ success: false, outcome: 'permanent', statusCode: 404 });
+    expect(output[0].json).toMatchObject({ success: false, outcome: 'retryable', statusCode: 404 });
   });
 });
 
@@ -404,5 +413,127 @@ describe('Webhook Deliver: concurrency against a real server', () => {
       slow.closeAllConnections();
       await new Promise((resolve) => slow.close(resolve));
     }
+  });
+});
+
+describe('Webhook Deliver: answering a Lead Trigger that responds after delivery', () => {
+  const leadTrigger = (respond?: string, disabled = false) => ({
+    name: 'Lead Trigger',
+    type: 'n8n-nodes-lead-delivery.leadTrigger',
+    disabled,
+    parameters: respond === undefined ? {} : { respond },
+  });
+  const parameters = { url: 'https://crm.example.com/leads', timeoutMs: 5000 };
+
+  async function answerFor(status: number, headers: Record<string, string> = {}) {
+    nock('https://crm.example.com').post('/leads').reply(status, 'crm says', headers);
+    const { log, output } = await run({
+      items: [payloadItem(7)],
+      parameters,
+      parentNodes: [leadTrigger('afterDelivery')],
+    });
+    return { sent: log.sentResponses, output };
+  }
+
+  it('answers 200 with what was delivered', async () => {
+    const { sent } = await answerFor(201);
+    expect(sent).toEqual([
+      {
+        statusCode: 200,
+        headers: { 'content-type': 'application/json; charset=utf-8' },
+        body: {
+          delivered: 1,
+          failed: 0,
+          deliveries: [
+            {
+              deliveryId: 'msg_7',
+              success: true,
+              statusCode: 201,
+              outcome: 'success',
+              error: null,
+            },
+          ],
+        },
+      },
+    ]);
+  });
+
+  it('answers a CRM outage with 502 and its error, so the sender retries', async () => {
+    const { sent, output } = await answerFor(500);
+    expect(output[0].json.success).toBe(false);
+    expect(sent).toEqual([
+      expect.objectContaining({
+        statusCode: 502,
+        body: expect.objectContaining({
+          error: {
+            code: 'delivery_failed',
+            message: 'Delivery to the receiver failed: HTTP 500 Internal Server Error',
+          },
+          delivered: 0,
+          failed: 1,
+        }),
+      }),
+    ]);
+  });
+
+  it("passes the CRM's Retry-After on as a 503", async () => {
+    const { sent } = await answerFor(503, { 'retry-after': '30' });
+    expect(sent).toEqual([
+      expect.objectContaining({
+        statusCode: 503,
+        headers: expect.objectContaining({ 'retry-after': '30' }),
+      }),
+    ]);
+  });
+
+  it('answers a credential the CRM refuses (401) with a retryable 502', async () => {
+    const { sent } = await answerFor(401);
+    expect(sent).toEqual([expect.objectContaining({ statusCode: 502 })]);
+  });
+
+  it('answers a payload the CRM refuses (422) with 422: retrying the same lead cannot help', async () => {
+    const { sent } = await answerFor(422);
+    expect(sent).toEqual([
+      expect.objectContaining({
+        statusCode: 422,
+        body: expect.objectContaining({
+          error: {
+            code: 'delivery_failed',
+            message: 'Delivery to the receiver failed: HTTP 422 Unprocessable Entity',
+          },
+        }),
+      }),
+    ]);
+  });
+
+  it('answers an item it could not send (Continue On Fail) with 502', async () => {
+    const { log } = await (async () => {
+      const { context, log: callLog } = executeContext({
+        items: [payloadItem(8, { body: undefined })],
+        parameters,
+        continueOnFail: true,
+        parentNodes: [leadTrigger()],
+      });
+      await node.execute.call(context);
+      return { log: callLog };
+    })();
+    expect(log.sentResponses).toEqual([
+      expect.objectContaining({
+        statusCode: 502,
+        body: expect.objectContaining({
+          error: expect.objectContaining({ message: expect.stringMatching(/has no "body"/) }),
+        }),
+      }),
+    ]);
+  });
+
+  it.each([
+    ['a trigger that answers when received', [leadTrigger('whenReceived')]],
+    ['a disabled trigger', [leadTrigger('afterDelivery', true)]],
+    ['no Lead Trigger upstream (another trigger answers)', []],
+  ])('sends no answer for %s', async (_name, parentNodes) => {
+    nock('https://crm.example.com').post('/leads').reply(200, 'ok');
+    const { log } = await run({ items: [payloadItem(9)], parameters, parentNodes });
+    expect(log.sentResponses).toEqual([]);
   });
 });

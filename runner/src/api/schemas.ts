@@ -263,7 +263,15 @@ export const EndpointView = z.object({
     .nullable(),
 });
 
-export const EndpointCreated = EndpointView.extend({
+const Warnings = z
+  .array(z.object({ path: z.string(), message: z.string() }))
+  .describe(
+    'Saved, but probably not what you meant: e.g. an endpoint taking lead updates that maps no meeting field gets none',
+  );
+
+export const EndpointSaved = EndpointView.extend({ warnings: Warnings });
+
+export const EndpointCreated = EndpointSaved.extend({
   signingSecret: z.string().describe('whsec_… — shown once, here'),
 });
 

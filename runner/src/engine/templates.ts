@@ -59,6 +59,8 @@ function withRunnerSwitches(node: INode): INode {
     case NODE_TYPE.leadTrigger:
       // Deliveries are seeded straight into the trigger's output; nothing is received here.
       parameters.verifySignature = false;
+      // No request to answer either: Webhook Deliver's outputs are recorded, not sent back.
+      parameters.respond = 'whenReceived';
       delete filled.onError;
       break;
     case NODE_TYPE.fieldMapper:

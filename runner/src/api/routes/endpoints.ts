@@ -1,6 +1,8 @@
 /** Seller routes for endpoints (R2, R6, R7): CRUD, send test, history. */
+import { endpointWarnings } from '../../../../core/mapping.js';
 import { generateSigningSecret } from '../../../../core/signing.js';
 import { troubleshootingFor } from '../../../../core/troubleshooting.js';
+import type { HeaderPair } from '../../../../core/types.js';
 import { newId } from '../../ids.js';
 import { historyPage, InvalidCursorError } from '../../store/attempts.js';
 import { releaseEnabled, releaseEndpoint } from '../../store/deliveryState/index.js';
@@ -21,6 +23,7 @@ import {
   EndpointCreated,
   EndpointList,
   EndpointPatchBody,
+  EndpointSaved,
   EndpointView,
   HistoryQuery,
   HistoryResponse,
@@ -31,6 +34,13 @@ import { attemptView, endpointView } from '../views.js';
 import { errorResponses } from './errorDocs.js';
 
 const errors = errorResponses;
+
+function headersChanged(before: readonly HeaderPair[], after: readonly HeaderPair[]): boolean {
+  return (
+    before.length !== after.length ||
+    before.some((h, i) => h.name !== after[i].name || h.value !== after[i].value)
+  );
+}
 
 const endpointNotFound = (id: string) =>
   notFound('endpoint', [{ path: 'id', message: `no endpoint "${id}"` }]);
@@ -57,9 +67,11 @@ export const createEndpointRoute = defineRoute({
       settings,
       signingSecret: generateSigningSecret(),
     });
-    res
-      .status(201)
-      .json({ ...endpointView(endpoint, null), signingSecret: endpoint.signingSecret });
+    res.status(201).json({
+      ...endpointView(endpoint, null),
+      warnings: endpointWarnings(settings),
+      signingSecret: endpoint.signingSecret,
+    });
   },
 });
 
@@ -104,7 +116,7 @@ export const patchEndpointRoute = defineRoute({
   params: IdParams,
   body: EndpointPatchBody,
   responses: {
-    200: { description: 'The updated endpoint', schema: EndpointView },
+    200: { description: 'The updated endpoint', schema: EndpointSaved },
     ...errors(400, 401, 403, 404, 413),
   },
   async handler({ params, body, auth, deps, res }) {
@@ -128,14 +140,22 @@ export const patchEndpointRoute = defineRoute({
         // Held deliveries go out now; the worker's claim (pending → sending) drops duplicate jobs.
         await releaseEnabled(tx, deps.queue, params.id);
       }
-      if (settings.url !== locked.url && (await resetFlow(tx, params.id))) {
-        // A new URL is a new receiver: its circuit starts closed and what it held goes out.
+      if (
+        (settings.url !== locked.url || headersChanged(locked.headers, settings.headers)) &&
+        (await resetFlow(tx, params.id))
+      ) {
+        // A new URL is a new receiver, and new headers are usually the credential the receiver
+        // refused (a 401 is retried, see core/classify.ts): its circuit starts closed and what it
+        // held goes out now, instead of at the next probe.
         await releaseEndpoint(tx, deps.queue, params.id);
       }
       return getEndpointWithLastDelivery(tx, deps.box, auth.sellerId, result!.id);
     });
     if (!updated) throw endpointNotFound(params.id);
-    res.json(endpointView(updated, updated.lastDelivery));
+    res.json({
+      ...endpointView(updated, updated.lastDelivery),
+      warnings: endpointWarnings(settings),
+    });
   },
 });
 
