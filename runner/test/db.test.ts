@@ -205,7 +205,7 @@ describe('migrations on PostgreSQL', () => {
     const b = await createPostgresDb({ connectionString: url, schema });
     try {
       const [appliedA, appliedB] = await Promise.all([migrate(a), migrate(b)]);
-      const all = [...appliedA, ...appliedB].sort();
+      const all = [...appliedA, ...appliedB].sort((x, y) => x - y);
       expect(all).toEqual(loadMigrations().map((m) => m.version));
       expect(await tables(a)).toEqual(expect.arrayContaining(TABLES));
     } finally {

@@ -3,7 +3,7 @@ import { generateSigningSecret } from '../../../../core/signing.js';
 import { newId } from '../../ids.js';
 import { historyPage, InvalidCursorError } from '../../store/attempts.js';
 import { releaseEnabled, releaseEndpoint } from '../../store/deliveryState/index.js';
-import { resetFlow } from '../../store/flow.js';
+import { resetPacing } from '../../store/pacing.js';
 import {
   deleteEndpoint,
   getEndpoint,
@@ -127,7 +127,7 @@ export const patchEndpointRoute = defineRoute({
         // Held deliveries go out now; the worker's claim (pending → sending) drops duplicate jobs.
         await releaseEnabled(tx, deps.queue, params.id);
       }
-      if (settings.url !== locked.url && (await resetFlow(tx, params.id))) {
+      if (settings.url !== locked.url && (await resetPacing(tx, params.id))) {
         // A new URL is a new receiver: its circuit starts closed and what it held goes out.
         await releaseEndpoint(tx, deps.queue, params.id);
       }

@@ -30,7 +30,7 @@ export interface TimeRange {
 
 /** failed → pending, due now, attempt schedule restarted. */
 const RESTART = `status = 'pending', attempt_count = 0, next_attempt_at = now(),
-  claim_job_id = NULL, claim_attempt = NULL, last_error = NULL, last_http_status = NULL,
+  claim_job_id = NULL, claim_job_run = NULL, last_error = NULL, last_http_status = NULL,
   updated_at = now()`;
 
 export const replaySql = {
