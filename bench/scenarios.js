@@ -233,7 +233,7 @@ async function fillHistory(
   try {
     await db.query(
       `INSERT INTO attempts (id, delivery_id, seller_id, endpoint_id, lead_id, message_type, test,
-         attempt, started_at, duration_ms, status, http_status, error, response_excerpt, request_headers)
+         attempt_number, started_at, duration_ms, status, http_status, error, response_excerpt, request_headers)
        SELECT 'att_fill_' || lpad(g::text, 9, '0'), 'msg_fill_' || lpad(g::text, 9, '0'), $1, $2,
          'lead_fill_' || g, 'new_lead', false, 1, now() - (g || ' seconds')::interval, 12,
          CASE WHEN g % 10 = 0 THEN 'failure' ELSE 'success' END,
