@@ -234,7 +234,7 @@ async function fillHistory(
   try {
     await db.query(
       `INSERT INTO attempts (id, delivery_id, seller_id, endpoint_id, lead_id, message_type, test,
-         attempt, started_at, duration_ms, status, http_status, error, response_excerpt,
+         attempt_number, started_at, duration_ms, status, http_status, error, response_excerpt,
          request_headers, payload, content_type, cause)
        SELECT 'att_fill_' || lpad(g::text, 9, '0'), 'msg_fill_' || lpad(g::text, 9, '0'), $1, $2,
          'lead_fill_' || g, CASE WHEN g % 3 = 0 THEN 'lead_update' ELSE 'new_lead' END,

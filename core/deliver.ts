@@ -5,6 +5,7 @@
  */
 import type { LookupFunction } from 'node:net';
 import type { Dispatcher } from 'undici';
+import { BoundedCache } from './boundedCache.js';
 import { classifyNetworkError, classifyResponse, type FailureCause } from './classify.js';
 import { headerValueProblem, validateHeaders } from './headers.js';
 import { createDispatcher, exchange, type ExchangeError } from './http-exchange.js';
@@ -125,8 +126,7 @@ interface Target {
  * Parsed targets by URL text (or why the URL cannot be sent to). The items of an endpoint share
  * their URL, so a batch parses it once; bounded, since URLs come from stored endpoints and items.
  */
-const targets = new Map<string, Target | string>();
-const TARGET_CACHE_SIZE = 1000;
+const targets = new BoundedCache<string, Target | string>(1000);
 
 function targetOf(text: string): Target | string {
   const cached = targets.get(text);
@@ -151,7 +151,6 @@ function targetOf(text: string): Target | string {
   } catch {
     target = 'invalid URL';
   }
-  if (targets.size >= TARGET_CACHE_SIZE) targets.clear();
   targets.set(text, target);
   return target;
 }

@@ -3,6 +3,7 @@
  * in the lead's own time zone, e.g. `Wednesday, April 22, 2026 at 3:45 PM Eastern Daylight Time`.
  */
 import { DateTime, IANAZone } from 'luxon';
+import { BoundedCache } from './boundedCache.js';
 import { parseInstant, utcInstantText } from './instant.js';
 import type { LeadRecord } from './types.js';
 
@@ -42,15 +43,13 @@ function parseMeetingTime(input: string): Date {
 /** True for a zone name the platform's time zone database knows (IANA names such as `Europe/Berlin`). */
 // luxon checks a zone by building an Intl.DateTimeFormat, which costs more than formatting the
 // date itself; leads name few distinct zones, so the answers are kept (bounded).
-const zoneValidity = new Map<string, boolean>();
-const MAX_REMEMBERED_ZONES = 1000;
+const zoneValidity = new BoundedCache<string, boolean>(1000);
 
 export function isValidTimeZone(zone: unknown): zone is string {
   if (typeof zone !== 'string' || !ZONE_NAME.test(zone)) return false;
   let valid = zoneValidity.get(zone);
   if (valid === undefined) {
     valid = IANAZone.isValidZone(zone);
-    if (zoneValidity.size >= MAX_REMEMBERED_ZONES) zoneValidity.clear();
     zoneValidity.set(zone, valid);
   }
   return valid;

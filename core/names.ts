@@ -3,7 +3,8 @@
  * validation (mapping.ts) and the formatters, which check again because an n8n user can hand a
  * Format Payload node any record, bypassing the endpoint validation.
  */
-import type { PayloadFormat, ValidationProblem } from './types.js';
+import { BoundedCache } from './boundedCache.js';
+import { PAYLOAD_FORMATS, type PayloadFormat, type ValidationProblem } from './types.js';
 
 /** Names the formats place themselves; a mapping may not produce them. */
 export const RESERVED_OUTPUT_NAMES: readonly string[] = Object.freeze(['messageType']);
@@ -144,7 +145,7 @@ export function assertValidNames(names: readonly string[], format: PayloadFormat
  * order, so a batch is checked once and every further item costs a comparison: the full check
  * per item was most of the JSON formatter's time and allocation.
  */
-const lastAccepted = new Map<PayloadFormat, string[]>();
+const lastAccepted = new BoundedCache<PayloadFormat, string[]>(PAYLOAD_FORMATS.length);
 
 function sameNames(accepted: readonly string[], entries: readonly { name: string }[]): boolean {
   if (accepted.length !== entries.length) return false;

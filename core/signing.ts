@@ -32,29 +32,41 @@ export type SignatureHeaders = {
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 /**
- * Decoded keys of recently used secrets, as key objects (an HMAC keyed with one skips importing
- * the key bytes again per signature); bounded, as secrets come from stored endpoints.
+ * The decoded keys of a list of secrets, as key objects (an HMAC keyed with one skips importing
+ * the key bytes again per signature). Kept by the list object, never by the secret text: a caller
+ * signs a batch with one list (WebhookDeliver reads its credential once per execution), and the
+ * keys go when the list does, so no secret outlives its execution as a map key. The secrets are
+ * kept beside the keys by reference only, to notice a list changed in place.
  */
-const keyCache = new Map<string, KeyObject>();
-const KEY_CACHE_SIZE = 1000;
+const keysBySecretList = new WeakMap<
+  readonly string[],
+  { secrets: readonly string[]; keys: KeyObject[] }
+>();
 
 function signingKey(secret: string): KeyObject {
-  const cached = keyCache.get(secret);
-  if (cached) return cached;
   if (typeof secret !== 'string') throw new Error('Invalid signing secret: not a string');
   const encoded = secret.startsWith(SIGNING_SECRET_PREFIX)
     ? secret.slice(SIGNING_SECRET_PREFIX.length)
     : secret;
   if (encoded === '') throw new Error("Invalid signing secret: it can't be empty");
   if (!BASE64.test(encoded)) throw new Error('Invalid signing secret: not base64');
-  const key = createSecretKey(Buffer.from(encoded, 'base64'));
-  if (keyCache.size >= KEY_CACHE_SIZE) keyCache.clear();
-  keyCache.set(secret, key);
-  return key;
+  return createSecretKey(Buffer.from(encoded, 'base64'));
 }
 
-function signWith(secret: string, id: string, timestamp: Date, body: string | Buffer): string {
-  const hmac = createHmac('sha256', signingKey(secret));
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((secret, index) => secret === b[index]);
+}
+
+function signingKeys(list: readonly string[]): KeyObject[] {
+  const held = keysBySecretList.get(list);
+  if (held && sameList(held.secrets, list)) return held.keys;
+  const keys = list.map(signingKey);
+  keysBySecretList.set(list, { secrets: [...list], keys });
+  return keys;
+}
+
+function signWith(key: KeyObject, id: string, timestamp: Date, body: string | Buffer): string {
+  const hmac = createHmac('sha256', key);
   hmac.update(`${id}.${Math.floor(timestamp.getTime() / 1000)}.`);
   hmac.update(body);
   return `v1,${hmac.digest('base64')}`;
@@ -77,10 +89,11 @@ export function signatureHeaders(input: {
   if (!(timestamp instanceof Date) || Number.isNaN(timestamp.getTime())) {
     throw new Error('signatureHeaders needs a valid timestamp');
   }
+  const keys = signingKeys(secrets);
   return {
     'webhook-id': id,
     'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
-    'webhook-signature': secrets.map((secret) => signWith(secret, id, timestamp, body)).join(' '),
+    'webhook-signature': keys.map((key) => signWith(key, id, timestamp, body)).join(' '),
   };
 }
 
@@ -150,7 +163,7 @@ export function verifySignature(input: {
   for (const secret of secrets) {
     let expected: string;
     try {
-      expected = signWith(secret, id, timestamp, body).slice('v1,'.length);
+      expected = signWith(signingKey(secret), id, timestamp, body).slice('v1,'.length);
     } catch {
       continue; // a malformed secret in a rotation list must not hide a valid one
     }

@@ -79,7 +79,7 @@ export const ALERT_JOB_DEFAULTS = {
 export interface DeliveryJob {
   id: string;
   data: DeliveryJobData;
-  /** pg-boss's attempt of this job (0 first; a retry after a failed or dead worker counts up). */
+  /** The job run: pg-boss's retryCount (0 first; a retry after a failed or dead worker counts up). */
   retryCount: number;
   /** The job's heartbeat: refresh it at least this often while its batch runs, or lose it. */
   heartbeatSeconds: number | null;
@@ -429,17 +429,17 @@ export async function createQueue(options: CreateQueueOptions): Promise<Delivery
       // version of the job row and an entry in three of its indexes, and its maintenance deletes
       // the row a day later anyway. A fenced delete only marks the row: a fraction of the CPU and
       // WAL per job (bench/history.md).
-      await boss.deleteJob(QUEUE, attemptsOf(jobs), tx ? { db: tx } : undefined);
+      await boss.deleteJob(QUEUE, fencedToRun(jobs), tx ? { db: tx } : undefined);
     },
 
     async failJobs(jobs, error) {
       // pg-boss serializes an Error (name, message, stack) into the jobs' output.
       const output = error instanceof Error ? error : { message: String(error) };
-      if (jobs.length > 0) await boss.fail(QUEUE, attemptsOf(jobs), output);
+      if (jobs.length > 0) await boss.fail(QUEUE, fencedToRun(jobs), output);
     },
 
     async touchJobs(jobs) {
-      if (jobs.length > 0) await boss.touch(QUEUE, attemptsOf(jobs));
+      if (jobs.length > 0) await boss.touch(QUEUE, fencedToRun(jobs));
     },
 
     async depth() {
@@ -500,7 +500,7 @@ function namedStatements(pool: pg.Pool) {
   };
 }
 
-/** The jobs as pg-boss's settle calls take them: each fenced to the attempt that was fetched. */
-function attemptsOf(jobs: readonly DeliveryJob[]): Array<{ id: string; retryCount: number }> {
+/** The jobs as pg-boss's settle calls take them: each fenced to the job run that was fetched. */
+function fencedToRun(jobs: readonly DeliveryJob[]): Array<{ id: string; retryCount: number }> {
   return jobs.map((job) => ({ id: job.id, retryCount: job.retryCount }));
 }

@@ -344,7 +344,7 @@ describe('GET /v1/endpoints and /v1/endpoints/:id', () => {
     const insert = (id: string, startedAt: string, status: string, http: number | null) =>
       t.testDb.db.query(
         `INSERT INTO attempts (id, delivery_id, seller_id, endpoint_id, lead_id, message_type, test,
-           attempt, started_at, duration_ms, status, http_status)
+           attempt_number, started_at, duration_ms, status, http_status)
          VALUES ($1, 'msg_x', $2, $3, 'lead_x', 'new_lead', false, 1, $4, 10, $5, $6)`,
         [id, sellerA.id, ep.body.id, startedAt, status, http],
       );

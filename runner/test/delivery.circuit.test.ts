@@ -10,7 +10,7 @@ import {
   type BreakerSettings,
   type CircuitOutcome,
 } from '../src/worker/circuitBreaker';
-import { closedFlow } from '../src/store/flow';
+import { closedPacing } from '../src/store/pacing';
 import { startReceiver, type Receiver } from '../../test/helpers/receiver';
 import { createTestDb, type TestDb } from './helpers/db';
 import { eventually, startTestRunner, type TestRunner } from './helpers/runner';
@@ -118,53 +118,57 @@ describe('nextCircuit', () => {
 
   test('counts in the order attempts ended; a success in between resets the count', () => {
     const change = nextCircuit(
-      closedFlow('ep'),
+      closedPacing('ep'),
       [fail('a', 1), ok('b', 2), fail('c', 3), fail('d', 4)],
       settings,
       now,
     );
     expect(change.opened).toBe(false);
-    expect(change.flow).toMatchObject({ circuitState: 'closed', consecutiveFailures: 2 });
+    expect(change.pacing).toMatchObject({ circuitState: 'closed', consecutiveFailures: 2 });
   });
 
   test('workflow errors (our side) are not counted', () => {
     const change = nextCircuit(
-      closedFlow('ep'),
+      closedPacing('ep'),
       [fail('a', 1, 'workflow'), fail('b', 2, 'workflow'), fail('c', 3, 'workflow')],
       settings,
       now,
     );
-    expect(change.flow.consecutiveFailures).toBe(0);
+    expect(change.pacing.consecutiveFailures).toBe(0);
   });
 
   test('the cool-down doubles per failed probe and stops at one hour', () => {
-    let flow = nextCircuit(
-      closedFlow('ep'),
+    let pacing = nextCircuit(
+      closedPacing('ep'),
       [1, 2, 3].map((i) => fail(`d${i}`, i)),
       settings,
       now,
-    ).flow;
+    ).pacing;
     const spans: number[] = [];
     for (let i = 0; i < 14; i++) {
-      spans.push(flow.nextProbeAt!.getTime() - flow.openedAt!.getTime());
-      flow = nextCircuit(
-        { ...flow, circuitState: 'half_open', probeDeliveryId: 'probe' },
+      spans.push(pacing.nextProbeAt!.getTime() - pacing.openedAt!.getTime());
+      pacing = nextCircuit(
+        { ...pacing, circuitState: 'half_open', probeDeliveryId: 'probe' },
         [fail('probe', 10)],
         settings,
         now,
-      ).flow;
+      ).pacing;
     }
     expect(spans.slice(0, 4)).toEqual([1000, 2000, 4000, 8000]);
     expect(spans[13]).toBe(3_600_000);
   });
 
   test('half-open: only the probe decides; threshold 0 closes on any success', () => {
-    const half = { ...closedFlow('ep'), circuitState: 'half_open' as const, probeDeliveryId: 'p' };
-    expect(nextCircuit(half, [fail('other', 1)], settings, now).flow.circuitState).toBe(
+    const half = {
+      ...closedPacing('ep'),
+      circuitState: 'half_open' as const,
+      probeDeliveryId: 'p',
+    };
+    expect(nextCircuit(half, [fail('other', 1)], settings, now).pacing.circuitState).toBe(
       'half_open',
     );
     expect(nextCircuit(half, [ok('p', 1)], settings, now)).toMatchObject({ closed: true });
-    const open = { ...closedFlow('ep'), circuitState: 'open' as const };
+    const open = { ...closedPacing('ep'), circuitState: 'open' as const };
     expect(nextCircuit(open, [ok('x', 1)], { ...settings, threshold: 0 }, now).closed).toBe(true);
   });
 });
@@ -212,14 +216,14 @@ describe("nextCircuit: the endpoint's failures count, a lead's rejected payload 
     ['409', answer(409)],
     ['413', answer(413)],
   ])('%s for more leads than the threshold: the circuit stays closed', (_name, make) => {
-    const change = nextCircuit(closedFlow('ep'), times(10, make), settings, now);
+    const change = nextCircuit(closedPacing('ep'), times(10, make), settings, now);
     expect(change.opened).toBe(false);
-    expect(change.flow).toMatchObject({
+    expect(change.pacing).toMatchObject({
       circuitState: 'closed',
       consecutiveFailures: 0,
       lastCause: null,
     });
-    expect(circuitUnchanged(closedFlow('ep'), times(10, make))).toBe(true);
+    expect(circuitUnchanged(closedPacing('ep'), times(10, make))).toBe(true);
   });
 
   test.each([
@@ -236,9 +240,9 @@ describe("nextCircuit: the endpoint's failures count, a lead's rejected payload 
     ['a timeout', timeout, 'timeout', 'timeout after 1000 ms'],
     ['a refused connection', refused, 'connect', 'connection refused'],
   ])('%s three times in a row opens the circuit', (_name, make, cause, error) => {
-    const change = nextCircuit(closedFlow('ep'), times(3, make), settings, now);
+    const change = nextCircuit(closedPacing('ep'), times(3, make), settings, now);
     expect(change.opened).toBe(true);
-    expect(change.flow).toMatchObject({
+    expect(change.pacing).toMatchObject({
       circuitState: 'open',
       consecutiveFailures: 3,
       lastCause: cause,
@@ -248,7 +252,7 @@ describe("nextCircuit: the endpoint's failures count, a lead's rejected payload 
 
   test('a rejected payload between failures of the endpoint resets the count, as a success does', () => {
     const change = nextCircuit(
-      closedFlow('ep'),
+      closedPacing('ep'),
       [
         answer(500)('a', 1),
         timeout('b', 2),
@@ -260,7 +264,7 @@ describe("nextCircuit: the endpoint's failures count, a lead's rejected payload 
       now,
     );
     expect(change.opened).toBe(false);
-    expect(change.flow).toMatchObject({
+    expect(change.pacing).toMatchObject({
       circuitState: 'closed',
       consecutiveFailures: 2,
       lastCause: 'http_4xx',
@@ -274,21 +278,23 @@ describe("nextCircuit: the endpoint's failures count, a lead's rejected payload 
       answer(500)('x', 11),
       answer(500)('y', 12),
     ];
-    const change = nextCircuit(closedFlow('ep'), outcomes, settings, now);
-    expect(change.flow).toMatchObject({ circuitState: 'closed', consecutiveFailures: 2 });
+    const change = nextCircuit(closedPacing('ep'), outcomes, settings, now);
+    expect(change.pacing).toMatchObject({ circuitState: 'closed', consecutiveFailures: 2 });
   });
 
   test('a half-open probe whose payload is rejected closes the circuit: the endpoint answered', () => {
     const half = {
-      ...closedFlow('ep'),
+      ...closedPacing('ep'),
       circuitState: 'half_open' as const,
       consecutiveFailures: 3,
       probeDeliveryId: 'p',
     };
     const change = nextCircuit(half, [answer(422)('p', 1)], settings, now);
     expect(change).toMatchObject({ closed: true, opened: false });
-    expect(change.flow).toMatchObject({ circuitState: 'closed', consecutiveFailures: 0 });
+    expect(change.pacing).toMatchObject({ circuitState: 'closed', consecutiveFailures: 0 });
     // A probe answered 401 is the endpoint's failure: open again.
-    expect(nextCircuit(half, [answer(401)('p', 1)], settings, now).flow.circuitState).toBe('open');
+    expect(nextCircuit(half, [answer(401)('p', 1)], settings, now).pacing.circuitState).toBe(
+      'open',
+    );
   });
 });

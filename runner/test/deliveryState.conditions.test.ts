@@ -45,7 +45,7 @@ interface DeliverySpec {
   /** ms from now, to order the messages of a lead. */
   createdIn?: number;
   claimJobId?: string | null;
-  claimAttempt?: number | null;
+  claimJobRun?: number | null;
   leadId?: string;
 }
 
@@ -53,7 +53,7 @@ async function insertDelivery(rows: Rows, spec: DeliverySpec): Promise<string> {
   const id = spec.id ?? `msg_${++serial}`;
   await t.db.query(
     `INSERT INTO deliveries (id, seller_id, endpoint_id, lead_id, message_type, status,
-       next_attempt_at, created_at, claim_job_id, claim_attempt, lead_snapshot)
+       next_attempt_at, created_at, claim_job_id, claim_job_run, lead_snapshot)
      VALUES ($1, 'sel', $2, $3, $4, $5, now() + $6 * interval '1 millisecond',
        now() + $7 * interval '1 millisecond', $8, $9, '{}')`,
     [
@@ -65,7 +65,7 @@ async function insertDelivery(rows: Rows, spec: DeliverySpec): Promise<string> {
       spec.nextAttemptIn ?? -1000,
       spec.createdIn ?? 0,
       spec.claimJobId ?? null,
-      spec.claimAttempt ?? null,
+      spec.claimJobRun ?? null,
     ],
   );
   return id;
@@ -75,8 +75,8 @@ interface EndpointSpec {
   enabled?: boolean;
   maxConcurrency?: number;
   rateLimitPerSecond?: number;
-  /** An endpoint_flow row. */
-  flow?: { circuitState?: string; nextProbeIn?: number; tokens?: number };
+  /** An endpoint_pacing row. */
+  pacing?: { circuitState?: string; nextProbeIn?: number; tokens?: number };
 }
 
 async function fresh(endpoint: EndpointSpec): Promise<Rows> {
@@ -98,15 +98,15 @@ async function fresh(endpoint: EndpointSpec): Promise<Rows> {
       endpoint.rateLimitPerSecond ?? null,
     ],
   );
-  if (endpoint.flow) {
+  if (endpoint.pacing) {
     await t.db.query(
-      `INSERT INTO endpoint_flow (endpoint_id, circuit_state, next_probe_at, tokens, tokens_at)
+      `INSERT INTO endpoint_pacing (endpoint_id, circuit_state, next_probe_at, tokens, tokens_at)
        VALUES ($1, $2, now() + $3 * interval '1 millisecond', $4, now())`,
       [
         rows.endpointId,
-        endpoint.flow.circuitState ?? 'closed',
-        endpoint.flow.nextProbeIn ?? null,
-        endpoint.flow.tokens ?? null,
+        endpoint.pacing.circuitState ?? 'closed',
+        endpoint.pacing.nextProbeIn ?? null,
+        endpoint.pacing.tokens ?? null,
       ],
     );
   }
@@ -125,8 +125,8 @@ interface Case {
   delivery?: DeliverySpec;
   /** Other deliveries of the same endpoint (and lead, unless they say otherwise). */
   others?: DeliverySpec[];
-  /** The job's pg-boss attempt. */
-  attempt?: number;
+  /** The job's run (pg-boss's retryCount). */
+  jobRun?: number;
   breakerEnabled?: boolean;
   fast: 'claims' | 'leaves';
   full: FullOutcome;
@@ -139,16 +139,16 @@ const CASES: Case[] = [
     condition: 'claimable',
     holds: false,
     given: 'sending under another job',
-    delivery: { status: 'sending', claimJobId: 'job_other', claimAttempt: 0 },
+    delivery: { status: 'sending', claimJobId: 'job_other', claimJobRun: 0 },
     fast: 'leaves',
     full: 'not claimable',
   },
   {
     condition: 'claimable',
     holds: true,
-    given: 'sending under an earlier attempt of the same job (its worker died)',
-    delivery: { status: 'sending', claimJobId: 'same job', claimAttempt: 0 },
-    attempt: 1,
+    given: 'sending under an earlier run of the same job (its worker died)',
+    delivery: { status: 'sending', claimJobId: 'same job', claimJobRun: 0 },
+    jobRun: 1,
     fast: 'claims',
     full: 'claims',
   },
@@ -227,7 +227,7 @@ const CASES: Case[] = [
     condition: 'circuitClosed',
     holds: false,
     given: 'the circuit is open, its probe an hour away',
-    endpoint: { flow: { circuitState: 'open', nextProbeIn: HOUR } },
+    endpoint: { pacing: { circuitState: 'open', nextProbeIn: HOUR } },
     fast: 'leaves',
     full: 'circuit',
   },
@@ -235,7 +235,7 @@ const CASES: Case[] = [
     condition: 'circuitClosed',
     holds: true,
     given: 'the circuit is open but the breaker is off',
-    endpoint: { flow: { circuitState: 'open', nextProbeIn: HOUR } },
+    endpoint: { pacing: { circuitState: 'open', nextProbeIn: HOUR } },
     breakerEnabled: false,
     fast: 'claims',
     full: 'claims',
@@ -262,7 +262,7 @@ const CASES: Case[] = [
     condition: 'unlimited',
     holds: false,
     given: 'rateLimitPerSecond 0.01, its bucket empty',
-    endpoint: { rateLimitPerSecond: 0.01, flow: { tokens: 0 } },
+    endpoint: { rateLimitPerSecond: 0.01, pacing: { tokens: 0 } },
     fast: 'leaves',
     full: 'rate',
   },
@@ -290,7 +290,7 @@ async function setUp(c: Case): Promise<{ rows: Rows; request: ClaimRequest }> {
       leadId: other.leadId ? `${other.leadId} ${rows.leadId}` : undefined,
     });
   }
-  return { rows, request: { deliveryId: rows.id, jobId: rows.jobId, attempt: c.attempt ?? 0 } };
+  return { rows, request: { deliveryId: rows.id, jobId: rows.jobId, jobRun: c.jobRun ?? 0 } };
 }
 
 async function row(id: string) {
@@ -401,7 +401,7 @@ test('a held-back delivery that is not due yet is asked for again at its next at
     [rows.id],
   );
   const { queue, jobs } = recordingQueue();
-  await admitFully(t.db, queue, [{ deliveryId: rows.id, jobId: rows.jobId, attempt: 0 }], [], {
+  await admitFully(t.db, queue, [{ deliveryId: rows.id, jobId: rows.jobId, jobRun: 0 }], [], {
     breakerEnabled: true,
   });
   expect(jobs).toEqual([
@@ -410,7 +410,7 @@ test('a held-back delivery that is not due yet is asked for again at its next at
 });
 
 test('a circuit probe tries the oldest due delivery, not an older one waiting for its retry', async () => {
-  const rows = await fresh({ flow: { circuitState: 'open', nextProbeIn: -1000 } });
+  const rows = await fresh({ pacing: { circuitState: 'open', nextProbeIn: -1000 } });
   await insertDelivery(rows, { id: rows.id, nextAttemptIn: HOUR, createdIn: -2000 });
   const due = await insertDelivery(rows, { leadId: `other ${rows.leadId}`, createdIn: -1000 });
   const { queue } = recordingQueue();
@@ -418,7 +418,7 @@ test('a circuit probe tries the oldest due delivery, not an older one waiting fo
     t.db,
     queue,
     [],
-    [{ endpointId: rows.endpointId, jobId: 'probe', attempt: 0 }],
+    [{ endpointId: rows.endpointId, jobId: 'probe', jobRun: 0 }],
     { breakerEnabled: true },
   );
   expect(admission.claimed.map((d) => d.id)).toEqual([due]);

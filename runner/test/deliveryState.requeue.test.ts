@@ -1,6 +1,6 @@
 /**
  * A retried job whose worker died finds its delivery still sending under the job's earlier
- * attempt, and only that job may take it over. A job that does not send it must hand it back to
+ * run, and only that job may take it over. A job that does not send it must hand it back to
  * pending (store/deliveryState/requeue.ts `releaseTakeovers`), or it stays sending with no job
  * for good: when the worker defers the job to a new one (seen in the crash-window fault test: a
  * second worker whose slow lane was stuck deferred the dead worker's retried jobs), and when the
@@ -34,15 +34,15 @@ afterAll(async () => {
 
 let serial = 0;
 
-/** A delivery, claimed by `claim` (job id and attempt) when given, else pending. */
+/** A delivery, claimed by `claim` (job id and job run) when given, else pending. */
 async function delivery(
-  claim?: { jobId: string; attempt: number },
+  claim?: { jobId: string; jobRun: number },
   endpointId = 'ep',
 ): Promise<string> {
   const id = `msg_${++serial}`;
   await t.db.query(
     `INSERT INTO deliveries (id, seller_id, endpoint_id, lead_id, message_type, status,
-       attempt_count, claim_job_id, claim_attempt, next_attempt_at, lead_snapshot)
+       attempt_count, claim_job_id, claim_job_run, next_attempt_at, lead_snapshot)
      VALUES ($1, 'sel', $7, $2, 'new_lead', $3, $4, $5, $6, now() - interval '1 second', '{}')`,
     [
       id,
@@ -50,7 +50,7 @@ async function delivery(
       claim ? 'sending' : 'pending',
       claim ? 1 : 0,
       claim?.jobId ?? null,
-      claim?.attempt ?? null,
+      claim?.jobRun ?? null,
       endpointId,
     ],
   );
@@ -74,8 +74,8 @@ async function state(id: string) {
     status: string;
     attempt_count: number;
     claim_job_id: string | null;
-    claim_attempt: number | null;
-  }>('SELECT status, attempt_count, claim_job_id, claim_attempt FROM deliveries WHERE id = $1', [
+    claim_job_run: number | null;
+  }>('SELECT status, attempt_count, claim_job_id, claim_job_run FROM deliveries WHERE id = $1', [
     id,
   ]);
   return rows[0];
@@ -95,28 +95,28 @@ async function defer(
 }
 
 test("a retried job's takeover goes back to pending, and its new job claims it", async () => {
-  const id = await delivery({ jobId: 'job_a', attempt: 0 });
+  const id = await delivery({ jobId: 'job_a', jobRun: 0 });
   const jobs = await defer(id, { id: 'job_a', retryCount: 1 });
   expect(jobs).toEqual([expect.objectContaining({ deliveryId: id, endpointId: 'ep' })]);
-  // The dead worker's attempt stays counted, as a takeover would count it.
+  // The dead worker's attempt (its send) stays counted, as a takeover would count it.
   expect(await state(id)).toEqual({
     status: 'pending',
     attempt_count: 1,
     claim_job_id: null,
-    claim_attempt: null,
+    claim_job_run: null,
   });
-  const claimed = await fastClaim(t.db, [{ deliveryId: id, jobId: 'job_new', attempt: 0 }], true);
+  const claimed = await fastClaim(t.db, [{ deliveryId: id, jobId: 'job_new', jobRun: 0 }], true);
   expect([...claimed.claimed.keys()]).toEqual([id]);
   expect(await state(id)).toMatchObject({ status: 'sending', claim_job_id: 'job_new' });
 });
 
 test('a delivery sending under another job is left alone', async () => {
-  const other = await delivery({ jobId: 'job_other', attempt: 0 });
+  const other = await delivery({ jobId: 'job_other', jobRun: 0 });
   await defer(other, { id: 'job_b', retryCount: 1 });
   expect(await state(other)).toMatchObject({ status: 'sending', claim_job_id: 'job_other' });
 });
 
-test("a first attempt's delivery stays pending and gets its new job", async () => {
+test("a first job run's delivery stays pending and gets its new job", async () => {
   const id = await delivery();
   const jobs = await defer(id, { id: 'job_c', retryCount: 0 });
   expect(jobs).toEqual([expect.objectContaining({ deliveryId: id })]);
@@ -124,12 +124,12 @@ test("a first attempt's delivery stays pending and gets its new job", async () =
 });
 
 test('a takeover held by a disabled endpoint goes back to pending, without a job', async () => {
-  const id = await delivery({ jobId: 'job_d', attempt: 0 }, 'ep_disabled');
+  const id = await delivery({ jobId: 'job_d', jobRun: 0 }, 'ep_disabled');
   const { queue, jobs } = recordingQueue();
   const admission = await admitFully(
     t.db,
     queue,
-    [{ deliveryId: id, jobId: 'job_d', attempt: 1 }],
+    [{ deliveryId: id, jobId: 'job_d', jobRun: 1 }],
     [],
     { breakerEnabled: true },
   );
@@ -140,16 +140,16 @@ test('a takeover held by a disabled endpoint goes back to pending, without a job
 });
 
 test('a takeover held by maxConcurrency (itself in flight) goes back to pending with a job', async () => {
-  const id = await delivery({ jobId: 'job_m', attempt: 0 }, 'ep_one');
+  const id = await delivery({ jobId: 'job_m', jobRun: 0 }, 'ep_one');
   const { queue, jobs } = recordingQueue();
-  const held = await admitFully(t.db, queue, [{ deliveryId: id, jobId: 'job_m', attempt: 1 }], [], {
+  const held = await admitFully(t.db, queue, [{ deliveryId: id, jobId: 'job_m', jobRun: 1 }], [], {
     breakerEnabled: true,
   });
   expect(held.held.concurrency).toBe(1);
   expect(jobs).toEqual([expect.objectContaining({ deliveryId: id, endpointId: 'ep_one' })]);
   expect(await state(id)).toMatchObject({ status: 'pending', claim_job_id: null });
   // No longer counted in flight: the job queued for it claims it.
-  const next = await admitFully(t.db, queue, [{ deliveryId: id, jobId: 'job_n', attempt: 0 }], [], {
+  const next = await admitFully(t.db, queue, [{ deliveryId: id, jobId: 'job_n', jobRun: 0 }], [], {
     breakerEnabled: true,
   });
   expect(next.claimed.map((d) => d.id)).toEqual([id]);

@@ -17,14 +17,18 @@ test('serves a held endpoint only at the version asked for', () => {
   expect(cache.current('ep_1', '100')).toBeUndefined();
 });
 
-test('holds at most its limit, dropping the oldest first', () => {
+test('holds at most its limit, dropping the least recently used first', () => {
   const cache = new EndpointCache(2);
   cache.remember(endpoint('a', '1'));
   cache.remember(endpoint('b', '1'));
-  cache.remember(endpoint('a', '2')); // an update of one held: no eviction
+  cache.remember(endpoint('a', '2')); // an update of one held: no eviction, `a` used last
   expect(cache.has('a') && cache.has('b')).toBe(true);
   cache.remember(endpoint('c', '1'));
-  expect(cache.has('a')).toBe(false);
-  expect(cache.has('b')).toBe(true);
+  expect(cache.has('b')).toBe(false);
+  expect(cache.has('a')).toBe(true);
   expect(cache.has('c')).toBe(true);
+  expect(cache.current('a', '2')).toBeDefined(); // served: `c` is now the least recently used
+  cache.remember(endpoint('d', '1'));
+  expect(cache.has('c')).toBe(false);
+  expect(cache.has('a')).toBe(true);
 });

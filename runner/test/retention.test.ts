@@ -103,7 +103,7 @@ async function addAttempt(
 ): Promise<string> {
   const id = newId('attempt');
   await db.query(
-    `INSERT INTO attempts (id, delivery_id, seller_id, endpoint_id, lead_id, message_type, attempt,
+    `INSERT INTO attempts (id, delivery_id, seller_id, endpoint_id, lead_id, message_type, attempt_number,
         started_at, duration_ms, status, http_status)
       VALUES ($1, $2, $3, $4, $5, $6, 1, $7, 12, 'success', 200)`,
     [

@@ -45,7 +45,7 @@ test('the fast claim sets asynchronous commit for its own transaction only', asy
      VALUES ('msg_a', 'sel_a', 'ep_a', 'lead_a', 'new_lead', '{}')`,
   );
   const { text, values } = claimSql.fastClaim(
-    [{ deliveryId: 'msg_a', jobId: 'job_a', attempt: 0 }],
+    [{ deliveryId: 'msg_a', jobId: 'job_a', jobRun: 0 }],
     true,
   );
   await expect(
@@ -85,7 +85,7 @@ test('a fast claim of one delivery is planned once; of several, it claims them a
       let text = '';
       for (let i = 1; i <= 10; i++) {
         const sql = claimSql.fastClaim(
-          [{ deliveryId: `msg_p${i}`, jobId: 'job', attempt: 0 }],
+          [{ deliveryId: `msg_p${i}`, jobId: 'job', jobRun: 0 }],
           true,
         );
         text = sql.text;
@@ -97,7 +97,7 @@ test('a fast claim of one delivery is planned once; of several, it claims them a
       expect(single.custom).toBeLessThan(10);
 
       const several = claimSql.fastClaim(
-        [11, 12, 13].map((i) => ({ deliveryId: `msg_p${i}`, jobId: 'job', attempt: 0 })),
+        [11, 12, 13].map((i) => ({ deliveryId: `msg_p${i}`, jobId: 'job', jobRun: 0 })),
         true,
       );
       const { rows } = await tx.query<{ id: string }>(several.text, several.values);

@@ -9,7 +9,7 @@ import type { Db } from '../db/types.js';
 import type { DeliveryQueue } from '../queue.js';
 import { alertedEndpoints } from '../store/alerts.js';
 import type { Delivery } from '../store/deliveries.js';
-import type { EndpointFlow } from '../store/flow.js';
+import type { EndpointPacing } from '../store/pacing.js';
 import { circuitOpenedAlert, deliveryFailedAlert, endpointRecoveredAlert } from './events.js';
 
 export type AlertQueue = Pick<DeliveryQueue, 'enqueueAlerts'>;
@@ -19,7 +19,7 @@ export async function queueCircuitAlert(
   tx: Db,
   queue: AlertQueue,
   endpointId: string,
-  change: { opened: boolean; closed: boolean; before: EndpointFlow; after: EndpointFlow },
+  change: { opened: boolean; closed: boolean; before: EndpointPacing; after: EndpointPacing },
   at: Date,
 ): Promise<void> {
   const firstOpening = change.opened && change.before.circuitState === 'closed';

@@ -3,6 +3,7 @@
  * The lead row, its deliveries and their queue jobs are written in ONE transaction: a lead is
  * never accepted and lost, and a failure leaves nothing behind.
  */
+import { BoundedCache } from '../../../core/boundedCache.js';
 import { MEETING_FIELD_KEYS } from '../../../core/catalogue.js';
 import { parseInstant, utcInstantText } from '../../../core/instant.js';
 import { isValidTimeZone, normalizeMeetingTime, withMeetingFields } from '../../../core/meeting.js';
@@ -146,9 +147,9 @@ async function fanOut(
 /**
  * How many deliveries the last lead of each lead order made: the number of delivery ids the next
  * one brings to its statement (store/deliveryState/create.ts). Too few costs one more statement,
- * too many a few unused ids. Bounded like the lead order cache.
+ * too many a few unused ids. Bounded like the lead order cache, least recently used dropped first.
  */
-const deliveriesPerLeadOrder = new Map<string, number>();
+const deliveriesPerLeadOrder = new BoundedCache<string, number>(LEAD_ORDER_CACHE_SIZE);
 const UNKNOWN_LEAD_ORDER_DELIVERIES = 4;
 
 function expectedDeliveries(leadOrderId: string): number {
@@ -157,9 +158,6 @@ function expectedDeliveries(leadOrderId: string): number {
 
 function rememberDeliveries(leadOrderId: string, count: number): void {
   if (deliveriesPerLeadOrder.get(leadOrderId) === count) return;
-  if (deliveriesPerLeadOrder.size >= LEAD_ORDER_CACHE_SIZE) {
-    deliveriesPerLeadOrder.delete(deliveriesPerLeadOrder.keys().next().value as string);
-  }
   deliveriesPerLeadOrder.set(leadOrderId, count);
 }
 

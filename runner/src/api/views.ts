@@ -60,7 +60,7 @@ export function attemptView(attempt: Attempt | HistoryItem) {
     leadId: attempt.leadId,
     messageType: attempt.messageType,
     test: attempt.test,
-    attempt: attempt.attempt,
+    attempt: attempt.attemptNumber,
     startedAt: attempt.startedAt.toISOString(),
     durationMs: attempt.durationMs,
     status: attempt.status,

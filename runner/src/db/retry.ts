@@ -70,23 +70,24 @@ export interface DbRetryOptions {
   tries?: number;
   /** First pause; doubles each try, up to a cap (defaults: withDbRetry). */
   baseDelayMs?: number;
-  onRetry?: (error: unknown, attempt: number) => void;
+  /** Called before each new try, with the number of the try that failed (1 first). */
+  onRetry?: (error: unknown, failedTries: number) => void;
 }
 
 /** Runs `work(try)` (try counts from 0) until it succeeds or fails with a non-transient error. */
 export async function withDbRetry<T>(
-  work: (attempt: number) => Promise<T>,
+  work: (tryIndex: number) => Promise<T>,
   options: DbRetryOptions = {},
 ): Promise<T> {
   const tries = options.tries ?? 8;
   const base = options.baseDelayMs ?? 50;
-  for (let attempt = 0; ; attempt += 1) {
+  for (let tryIndex = 0; ; tryIndex += 1) {
     try {
-      return await work(attempt);
+      return await work(tryIndex);
     } catch (error) {
-      if (attempt + 1 >= tries || !isTransientDbError(error)) throw error;
-      options.onRetry?.(error, attempt + 1);
-      const delay = Math.min(4000, base * 2 ** attempt) * (0.5 + Math.random() / 2);
+      if (tryIndex + 1 >= tries || !isTransientDbError(error)) throw error;
+      options.onRetry?.(error, tryIndex + 1);
+      const delay = Math.min(4000, base * 2 ** tryIndex) * (0.5 + Math.random() / 2);
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }

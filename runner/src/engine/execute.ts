@@ -15,6 +15,7 @@ import {
   DELIVERY_SETTINGS_KEY,
   type DeliverySettings,
 } from '../../../nodes/shared/deliverySettings.js';
+import { BoundedCache } from '../../../core/boundedCache.js';
 import { InMemoryCredentialsHelper } from './credentialsHelper.js';
 import { LeadDeliveryNodeTypes } from './nodeTypes.js';
 
@@ -81,8 +82,7 @@ function buildAdditionalData(
  * and poll functions write, which a seeded run never calls), so concurrent executions share one.
  * Keyed by content, not by endpoint: an endpoint that changes gets a new entry, never a stale one.
  */
-const compiledWorkflows = new Map<string, Workflow>();
-const COMPILED_WORKFLOWS_MAX = 1000;
+const compiledWorkflows = new BoundedCache<string, Workflow>(1000);
 
 function compiledWorkflow(definition: WorkflowDefinition): Workflow {
   const key = JSON.stringify([
@@ -103,7 +103,6 @@ function compiledWorkflow(definition: WorkflowDefinition): Workflow {
       active: false,
       settings: definition.settings ?? {},
     });
-    if (compiledWorkflows.size >= COMPILED_WORKFLOWS_MAX) compiledWorkflows.clear();
     compiledWorkflows.set(key, workflow);
   }
   return workflow;

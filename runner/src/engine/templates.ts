@@ -19,17 +19,11 @@ export const TEMPLATE_BY_FORMAT: Record<PayloadFormat, string> = {
 
 export const WORKFLOWS_DIR = join(findPackageRoot(__dirname), 'workflows');
 
-const loaded = new Map<string, WorkflowDefinition>();
-
+/** A template file as exported; read at each call (the worker keeps what it prepares from it). */
 export function loadTemplate(name: string): WorkflowDefinition {
-  let template = loaded.get(name);
-  if (!template) {
-    template = JSON.parse(
-      readFileSync(join(WORKFLOWS_DIR, `${name}.json`), 'utf8'),
-    ) as WorkflowDefinition;
-    loaded.set(name, template);
-  }
-  return template;
+  return JSON.parse(
+    readFileSync(join(WORKFLOWS_DIR, `${name}.json`), 'utf8'),
+  ) as WorkflowDefinition;
 }
 
 /** What an execution needs of an endpoint: the settings its nodes are handed as data. */
@@ -151,16 +145,12 @@ export function fillTemplate(template: WorkflowDefinition): WorkflowDefinition {
   return filled;
 }
 
-const filledByFormat = new Map<PayloadFormat, WorkflowDefinition>();
-
-/** The workflow the runner executes for every endpoint of `format`. */
+/**
+ * The workflow the runner executes for every endpoint of `format`, filled afresh at each call:
+ * the worker prepares it once per format and keeps that (worker/dispatcher.ts).
+ */
 export function workflowForFormat(format: PayloadFormat): WorkflowDefinition {
-  let filled = filledByFormat.get(format);
-  if (!filled) {
-    filled = fillTemplate(loadTemplate(TEMPLATE_BY_FORMAT[format]));
-    filledByFormat.set(format, filled);
-  }
-  return filled;
+  return fillTemplate(loadTemplate(TEMPLATE_BY_FORMAT[format]));
 }
 
 function frozenCopies<T extends object>(entries: readonly T[]): readonly T[] {

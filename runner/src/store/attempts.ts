@@ -41,7 +41,8 @@ export interface Attempt {
   leadId: string;
   messageType: MessageType;
   test: boolean;
-  attempt: number;
+  /** Which send of its delivery this was (1 first); the API and the page call it `attempt`. */
+  attemptNumber: number;
   startedAt: Date;
   durationMs: number;
   status: AttemptStatus;
@@ -122,7 +123,7 @@ interface AttemptRow {
   lead_id: string;
   message_type: MessageType;
   test: boolean;
-  attempt: number;
+  attempt_number: number;
   started_at: Date;
   duration_ms: number;
   status: AttemptStatus;
@@ -140,7 +141,7 @@ interface AttemptRow {
 }
 
 const COLUMNS = `a.id, a.delivery_id, a.seller_id, a.endpoint_id, a.lead_id, a.message_type,
-  a.test, a.attempt, a.started_at, a.duration_ms, a.status, a.http_status, a.error,
+  a.test, a.attempt_number, a.started_at, a.duration_ms, a.status, a.http_status, a.error,
   a.response_excerpt, a.request_headers, a.payload, a.content_type, a.payload_length, a.cause,
   a.notice,
   to_char(a.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS started_key`;
@@ -186,14 +187,14 @@ export function decodeCursor(text: string): Cursor {
 /** The INSERT of many attempts, their rows a JSON array in parameter `param` (attemptsJson). */
 export function insertAttemptsText(param: string): string {
   return `INSERT INTO attempts (id, delivery_id, seller_id, endpoint_id, lead_id, message_type,
-        test, attempt, started_at, duration_ms, status, http_status, error, response_excerpt,
+        test, attempt_number, started_at, duration_ms, status, http_status, error, response_excerpt,
         request_headers, payload, content_type, payload_length, cause, notice)
       SELECT x.id, x.delivery_id, x.seller_id, x.endpoint_id, x.lead_id, x.message_type, x.test,
-        x.attempt, x.started_at, x.duration_ms, x.status, x.http_status, x.error,
+        x.attempt_number, x.started_at, x.duration_ms, x.status, x.http_status, x.error,
         x.response_excerpt, COALESCE(x.request_headers, '{}'::jsonb), x.payload, x.content_type,
         x.payload_length, x.cause, x.notice
       FROM jsonb_to_recordset(${param}::jsonb) AS x(id text, delivery_id text, seller_id text,
-        endpoint_id text, lead_id text, message_type text, test boolean, attempt int,
+        endpoint_id text, lead_id text, message_type text, test boolean, attempt_number int,
         started_at timestamptz, duration_ms int, status text, http_status int, error text,
         response_excerpt text, request_headers jsonb, payload text, content_type text,
         payload_length int, cause text, notice text)`;
@@ -209,7 +210,7 @@ export function attemptsJson(attempts: readonly Attempt[]): string {
       lead_id: attempt.leadId,
       message_type: attempt.messageType,
       test: attempt.test,
-      attempt: attempt.attempt,
+      attempt_number: attempt.attemptNumber,
       started_at: attempt.startedAt.toISOString(),
       duration_ms: Math.max(0, Math.round(attempt.durationMs)),
       status: attempt.status,
@@ -319,7 +320,7 @@ function toAttempt(row: AttemptRow): Attempt {
     leadId: row.lead_id,
     messageType: row.message_type,
     test: row.test,
-    attempt: row.attempt,
+    attemptNumber: row.attempt_number,
     startedAt: row.started_at,
     durationMs: row.duration_ms,
     status: row.status,
@@ -340,7 +341,7 @@ function toHistoryItem(row: HistoryRow): HistoryItem {
   return {
     ...toAttempt(row),
     deliveryStatus: row.delivery_status,
-    resendable: ended && row.attempt === row.delivery_attempt_count,
+    resendable: ended && row.attempt_number === row.delivery_attempt_count,
   };
 }
 

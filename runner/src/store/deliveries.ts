@@ -31,8 +31,8 @@ export interface Delivery {
   nextAttemptAt: Date | null;
   /** The queue job that claimed it (status sending). */
   claimJobId: string | null;
-  /** That job's pg-boss attempt (retryCount) when it claimed; null for a Send test. */
-  claimAttempt: number | null;
+  /** That job's run (pg-boss's retryCount) when it claimed; null for a Send test. */
+  claimJobRun: number | null;
   /** Status superseded: the newer lead_update that replaced it. */
   supersededBy: string | null;
   leadSnapshot: LeadRecord;
@@ -64,7 +64,7 @@ interface DeliveryRow {
   attempts_before_resend?: number;
   next_attempt_at: Date | null;
   claim_job_id: string | null;
-  claim_attempt: number | null;
+  claim_job_run: number | null;
   superseded_by: string | null;
   lead_snapshot: LeadRecord;
   payload: string | null;
@@ -76,7 +76,7 @@ interface DeliveryRow {
 }
 
 export const DELIVERY_COLUMNS = `id, seller_id, endpoint_id, lead_id, message_type, test, status,
-  attempt_count, attempts_before_resend, next_attempt_at, claim_job_id, claim_attempt, superseded_by, lead_snapshot, payload,
+  attempt_count, attempts_before_resend, next_attempt_at, claim_job_id, claim_job_run, superseded_by, lead_snapshot, payload,
   content_type, last_error, last_http_status, created_at, updated_at`;
 
 export const deliverySql = {
@@ -105,7 +105,7 @@ export function toDelivery(row: DeliveryRow): Delivery {
     attemptsBeforeResend: row.attempts_before_resend ?? 0,
     nextAttemptAt: row.next_attempt_at,
     claimJobId: row.claim_job_id,
-    claimAttempt: row.claim_attempt ?? null,
+    claimJobRun: row.claim_job_run ?? null,
     supersededBy: row.superseded_by ?? null,
     leadSnapshot: row.lead_snapshot,
     payload: row.payload,

@@ -19,7 +19,7 @@ import type { EndpointSettings } from '../../../core/types.js';
 
 export type { EndpointSettings };
 
-/** The circuit breaker's state for an endpoint (endpoint_flow; closed when it has no row). */
+/** The circuit breaker's state for an endpoint (endpoint_pacing; closed when it has no row). */
 export interface EndpointCircuit {
   state: 'closed' | 'open' | 'half_open';
   cause: string | null;
@@ -106,7 +106,7 @@ const COLUMNS = `e.id, e.seller_id, e.name, e.url, e.format, e.type, e.enabled, 
   e.headers, e.constants, e.field_mappings, e.lead_order_ids, e.signing_secret,
   e.previous_signing_secret, e.previous_secret_expires_at, e.created_at, e.updated_at,
   ${ENDPOINT_VERSION} AS version, e.max_concurrency, e.rate_limit_per_second, e.hubspot_options,
-  (SELECT row_to_json(f) FROM endpoint_flow f WHERE f.endpoint_id = e.id) AS circuit`;
+  (SELECT row_to_json(p) FROM endpoint_pacing p WHERE p.endpoint_id = e.id) AS circuit`;
 
 const LAST_ATTEMPT = `LEFT JOIN LATERAL (
     SELECT a.status AS last_status, a.started_at AS last_at, a.http_status AS last_http_status

@@ -1,4 +1,5 @@
 /** Lead orders: a seller's standing orders; every lead arrives under one. */
+import { BoundedCache } from '../../../core/boundedCache.js';
 import type { Db, Sql } from '../db/types.js';
 import { newId } from '../ids.js';
 
@@ -59,23 +60,22 @@ export async function getLeadOrder(db: Db, id: string): Promise<LeadOrder | null
 /**
  * Lead orders never change once created (the runner has no rename or delete for them), so intake
  * keeps the ones it has found, per Db: a lead costs one round trip less. A missing id is not kept
- * (it may be created next); the set is bounded, oldest dropped first. An order removed behind the
+ * (it may be created next); the set is bounded, least recently used dropped first. An order removed behind the
  * runner's back shows up as a foreign key violation on the lead, and is then forgotten.
  */
 export const LEAD_ORDER_CACHE_SIZE = 10_000;
-const knownLeadOrders = new WeakMap<Db, Map<string, LeadOrder>>();
+const knownLeadOrders = new WeakMap<Db, BoundedCache<string, LeadOrder>>();
 
 export async function getLeadOrderCached(db: Db, id: string): Promise<LeadOrder | null> {
   let known = knownLeadOrders.get(db);
   if (!known) {
-    known = new Map();
+    known = new BoundedCache(LEAD_ORDER_CACHE_SIZE);
     knownLeadOrders.set(db, known);
   }
   const hit = known.get(id);
   if (hit) return hit;
   const order = await getLeadOrder(db, id);
   if (order) {
-    if (known.size >= LEAD_ORDER_CACHE_SIZE) known.delete(known.keys().next().value as string);
     known.set(id, Object.freeze(order));
   }
   return order;

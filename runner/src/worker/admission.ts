@@ -13,7 +13,7 @@
  *    holds it without a job; the endpoint's maxConcurrency (in-flight deliveries across all
  *    workers) and rateLimitPerSecond (a token bucket) hold it with a job at the time a slot
  *    should be free.
- * 4. The rest are claimed (pending → sending, attempt counted, claim = job + pg-boss attempt).
+ * 4. The rest are claimed (pending → sending, attempt counted, claim = job + job run).
  *
  * Every status change and job goes through store/deliveryState; this module only decides.
  */
@@ -38,19 +38,19 @@ import {
 } from '../store/deliveryState/index.js';
 import {
   inFlightCounts,
-  lockFlows,
-  saveFlow,
+  lockPacing,
+  savePacing,
   type CircuitState,
-  type EndpointFlow,
-  type LockedFlow,
-} from '../store/flow.js';
+  type EndpointPacing,
+  type LockedPacing,
+} from '../store/pacing.js';
 
 export type { ClaimRequest, HoldReason } from '../store/deliveryState/index.js';
 
 export interface ProbeRequest {
   endpointId: string;
   jobId: string;
-  attempt: number;
+  jobRun: number;
 }
 
 export interface AdmissionOptions {
@@ -99,21 +99,21 @@ function groupByEndpoint(candidates: readonly Candidate[]): Map<string, Candidat
  * The circuit's word on a group of sendable candidates (oldest first): all of them (closed), only
  * its probe (half-open), one new probe (open and due, or half-open without a live probe), or none.
  */
-function circuitGate(flow: LockedFlow, sendable: Candidate[]): Candidate[] {
-  if (flow.circuitState === 'closed') return sendable;
+function circuitGate(pacing: LockedPacing, sendable: Candidate[]): Candidate[] {
+  if (pacing.circuitState === 'closed') return sendable;
   const probeAlive =
-    flow.circuitState === 'half_open' &&
-    flow.probeDeliveryId !== null &&
-    flow.probeStatus !== null &&
-    OPEN_STATUSES.has(flow.probeStatus);
-  if (probeAlive) return sendable.filter((c) => c.delivery.id === flow.probeDeliveryId);
+    pacing.circuitState === 'half_open' &&
+    pacing.probeDeliveryId !== null &&
+    pacing.probeStatus !== null &&
+    OPEN_STATUSES.has(pacing.probeStatus);
+  if (probeAlive) return sendable.filter((c) => c.delivery.id === pacing.probeDeliveryId);
   const due =
-    flow.circuitState === 'half_open' ||
-    (flow.nextProbeAt !== null && flow.nextProbeAt.getTime() <= flow.dbNow.getTime());
+    pacing.circuitState === 'half_open' ||
+    (pacing.nextProbeAt !== null && pacing.nextProbeAt.getTime() <= pacing.dbNow.getTime());
   if (!due || sendable.length === 0) return [];
   const probe = sendable[0];
-  flow.circuitState = 'half_open';
-  flow.probeDeliveryId = probe.delivery.id;
+  pacing.circuitState = 'half_open';
+  pacing.probeDeliveryId = probe.delivery.id;
   return [probe];
 }
 
@@ -125,12 +125,12 @@ interface Slots {
 /** maxConcurrency and the token bucket over a group that passed the circuit. */
 function applyLimits(
   passing: Candidate[],
-  flow: LockedFlow | undefined,
+  pacing: LockedPacing | undefined,
   inFlight: number,
   random: () => number,
 ): Slots {
   const first = passing[0];
-  if (!first || !flow) return { admitted: passing, deferred: [] };
+  if (!first || !pacing) return { admitted: passing, deferred: [] };
   const max = first.maxConcurrency;
   const rate = first.rateLimitPerSecond;
   let allowed = passing.length;
@@ -139,19 +139,21 @@ function applyLimits(
   if (rate !== null) {
     const capacity = Math.max(1, rate);
     const elapsedS =
-      flow.tokensAt === null ? Infinity : (flow.dbNow.getTime() - flow.tokensAt.getTime()) / 1000;
-    tokens = Math.min(capacity, (flow.tokens ?? capacity) + Math.max(0, elapsedS) * rate);
+      pacing.tokensAt === null
+        ? Infinity
+        : (pacing.dbNow.getTime() - pacing.tokensAt.getTime()) / 1000;
+    tokens = Math.min(capacity, (pacing.tokens ?? capacity) + Math.max(0, elapsedS) * rate);
     allowed = Math.min(allowed, Math.floor(tokens));
   }
   const admitted = passing.slice(0, allowed);
   if (rate !== null) {
-    flow.tokens = tokens - admitted.length;
-    flow.tokensAt = flow.dbNow;
+    pacing.tokens = tokens - admitted.length;
+    pacing.tokensAt = pacing.dbNow;
   }
   const concurrencyFull = max !== null && inFlight + admitted.length >= max;
   const deferred = passing.slice(allowed).map((candidate, index) => {
     // The index-th one waiting gets a token when the bucket has refilled index + 1 of them.
-    const rateDelay = rate === null ? 0 : ((index + 1 - (flow.tokens ?? 0)) / rate) * 1000;
+    const rateDelay = rate === null ? 0 : ((index + 1 - (pacing.tokens ?? 0)) / rate) * 1000;
     const concurrencyDelay = concurrencyFull ? CONCURRENCY_RECHECK_MS * (1 + random()) : 0;
     return {
       candidate,
@@ -173,7 +175,7 @@ async function resolveProbes(
   const resolved = [...requests];
   for (const probe of probes) {
     const deliveryId = targets.get(probe.endpointId);
-    if (deliveryId) resolved.push({ deliveryId, jobId: probe.jobId, attempt: probe.attempt });
+    if (deliveryId) resolved.push({ deliveryId, jobId: probe.jobId, jobRun: probe.jobRun });
   }
   return resolved;
 }
@@ -295,26 +297,26 @@ export async function admitFully(
       const { conditions } = group[0];
       return !conditions.unlimited || !conditions.circuitClosed;
     });
-    const flows = await lockFlows(tx, gated.map(([id]) => id).sort());
+    const pacingByEndpoint = await lockPacing(tx, gated.map(([id]) => id).sort());
     const inFlight = await inFlightCounts(
       tx,
       gated.filter(([, group]) => group[0].maxConcurrency !== null).map(([id]) => id),
     );
 
     const admitted: ClaimRequest[] = [];
-    const dirty: EndpointFlow[] = [];
+    const dirty: EndpointPacing[] = [];
     for (const [endpointId, group] of sendable) {
-      const flow = flows.get(endpointId);
+      const pacing = pacingByEndpoint.get(endpointId);
       let passing = group;
-      if (flow && options.breakerEnabled) {
-        const before = `${flow.circuitState}:${flow.probeDeliveryId}`;
-        passing = circuitGate(flow, group);
+      if (pacing && options.breakerEnabled) {
+        const before = `${pacing.circuitState}:${pacing.probeDeliveryId}`;
+        passing = circuitGate(pacing, group);
         held.circuit += group.length - passing.length;
-        if (`${flow.circuitState}:${flow.probeDeliveryId}` !== before) dirty.push(flow);
+        if (`${pacing.circuitState}:${pacing.probeDeliveryId}` !== before) dirty.push(pacing);
       }
-      const tokensBefore = flow?.tokens;
-      const slots = applyLimits(passing, flow, inFlight.get(endpointId) ?? 0, random);
-      if (flow && flow.tokens !== tokensBefore && !dirty.includes(flow)) dirty.push(flow);
+      const tokensBefore = pacing?.tokens;
+      const slots = applyLimits(passing, pacing, inFlight.get(endpointId) ?? 0, random);
+      if (pacing && pacing.tokens !== tokensBefore && !dirty.includes(pacing)) dirty.push(pacing);
       admitted.push(...slots.admitted.map((c) => c.request));
       for (const { candidate, delayMs, reason } of slots.deferred) {
         held[reason] += 1;
@@ -336,7 +338,7 @@ export async function admitFully(
         .filter((c) => c.delivery.status === 'sending' && !admittedIds.has(c.delivery.id))
         .map((c) => c.request),
     );
-    for (const flow of dirty) await saveFlow(tx, flow);
+    for (const pacing of dirty) await savePacing(tx, pacing);
     await requeueHeld(tx, queue, requeue);
     if (superseded.length > 0) {
       // The superseded ones may have held their pair's new head back: queue it.

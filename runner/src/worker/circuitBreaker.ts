@@ -7,7 +7,7 @@
  * success closes the circuit and queues every waiting lead again; its failure re-opens it with
  * twice the cool-down (capped at 1 h).
  *
- * Counting happens once per dispatched group (not per delivery), on the endpoint's flow row, in
+ * Counting happens once per dispatched group (not per delivery), on the endpoint's pacing row, in
  * the order the attempts ended. Attempts already in flight when the circuit opened do not count.
  * Workflow errors (our side) and Send tests never count.
  *
@@ -25,7 +25,7 @@ import { queueCircuitAlert, type AlertQueue } from '../alerts/emit.js';
 import { withDbRetry } from '../db/retry.js';
 import type { Db } from '../db/types.js';
 import { queueProbe, releaseEndpoint, type JobQueue } from '../store/deliveryState/index.js';
-import { lockFlows, saveFlow, type EndpointFlow } from '../store/flow.js';
+import { lockPacing, savePacing, type EndpointPacing } from '../store/pacing.js';
 
 export const BREAKER_CAUSES: ReadonlySet<string> = new Set([
   'dns',
@@ -59,7 +59,7 @@ export interface CircuitOutcome {
 }
 
 export interface CircuitChange {
-  flow: EndpointFlow;
+  pacing: EndpointPacing;
   opened: boolean;
   closed: boolean;
 }
@@ -73,78 +73,83 @@ export function cooldownMs(baseMs: number, reopenCount: number): number {
   return Math.min(MAX_COOLDOWN_MS, baseMs * 2 ** Math.min(reopenCount, 20));
 }
 
-function open(flow: EndpointFlow, settings: BreakerSettings, now: Date): void {
-  flow.circuitState = 'open';
-  flow.openedAt = now;
-  flow.nextProbeAt = new Date(now.getTime() + cooldownMs(settings.cooldownMs, flow.reopenCount));
-  flow.probeDeliveryId = null;
+function open(pacing: EndpointPacing, settings: BreakerSettings, now: Date): void {
+  pacing.circuitState = 'open';
+  pacing.openedAt = now;
+  pacing.nextProbeAt = new Date(
+    now.getTime() + cooldownMs(settings.cooldownMs, pacing.reopenCount),
+  );
+  pacing.probeDeliveryId = null;
 }
 
-function close(flow: EndpointFlow): void {
-  flow.circuitState = 'closed';
-  flow.consecutiveFailures = 0;
-  flow.reopenCount = 0;
-  flow.openedAt = null;
-  flow.nextProbeAt = null;
-  flow.probeDeliveryId = null;
-  flow.lastCause = null;
-  flow.lastError = null;
+function close(pacing: EndpointPacing): void {
+  pacing.circuitState = 'closed';
+  pacing.consecutiveFailures = 0;
+  pacing.reopenCount = 0;
+  pacing.openedAt = null;
+  pacing.nextProbeAt = null;
+  pacing.probeDeliveryId = null;
+  pacing.lastCause = null;
+  pacing.lastError = null;
 }
 
 /** Pure: the circuit after `outcomes` (any order; sorted by end time here). */
 export function nextCircuit(
-  current: EndpointFlow,
+  current: EndpointPacing,
   outcomes: readonly CircuitOutcome[],
   settings: BreakerSettings,
   now: Date,
 ): CircuitChange {
-  const flow: EndpointFlow = { ...current };
-  const wasClosed = flow.circuitState === 'closed';
+  const pacing: EndpointPacing = { ...current };
+  const wasClosed = pacing.circuitState === 'closed';
   let opened = false;
   for (const outcome of [...outcomes].sort((a, b) => a.endedAt - b.endedAt)) {
     const counted = !outcome.success && outcome.cause !== null && BREAKER_CAUSES.has(outcome.cause);
     if (settings.threshold === 0) {
-      if (answered(outcome) && flow.circuitState !== 'closed') close(flow);
+      if (answered(outcome) && pacing.circuitState !== 'closed') close(pacing);
       continue;
     }
-    if (flow.circuitState === 'closed') {
+    if (pacing.circuitState === 'closed') {
       if (answered(outcome)) {
-        flow.consecutiveFailures = 0;
-        flow.lastCause = null;
-        flow.lastError = null;
+        pacing.consecutiveFailures = 0;
+        pacing.lastCause = null;
+        pacing.lastError = null;
       } else if (counted) {
-        flow.consecutiveFailures += 1;
-        flow.lastCause = outcome.cause;
-        flow.lastError = outcome.error;
-        if (flow.consecutiveFailures >= settings.threshold) {
-          flow.reopenCount = 0;
-          open(flow, settings, now);
+        pacing.consecutiveFailures += 1;
+        pacing.lastCause = outcome.cause;
+        pacing.lastError = outcome.error;
+        if (pacing.consecutiveFailures >= settings.threshold) {
+          pacing.reopenCount = 0;
+          open(pacing, settings, now);
           opened = true;
         }
       }
-    } else if (flow.circuitState === 'half_open' && outcome.deliveryId === flow.probeDeliveryId) {
+    } else if (
+      pacing.circuitState === 'half_open' &&
+      outcome.deliveryId === pacing.probeDeliveryId
+    ) {
       if (answered(outcome)) {
-        close(flow);
+        close(pacing);
       } else {
         // Any failure of the probe re-opens, a workflow error too: the probe must resolve.
-        flow.consecutiveFailures += 1;
+        pacing.consecutiveFailures += 1;
         if (counted) {
-          flow.lastCause = outcome.cause;
-          flow.lastError = outcome.error;
+          pacing.lastCause = outcome.cause;
+          pacing.lastError = outcome.error;
         }
-        flow.reopenCount += 1;
-        open(flow, settings, now);
+        pacing.reopenCount += 1;
+        open(pacing, settings, now);
         opened = true;
       }
     }
     // Open (or half-open, not the probe): attempts that were already in flight; not counted.
   }
-  return { flow, opened, closed: !wasClosed && flow.circuitState === 'closed' };
+  return { pacing, opened, closed: !wasClosed && pacing.circuitState === 'closed' };
 }
 
 /** Nothing to write: all were answered on a circuit known closed without failures. */
 export function circuitUnchanged(
-  known: Pick<EndpointFlow, 'circuitState' | 'consecutiveFailures'> | null,
+  known: Pick<EndpointPacing, 'circuitState' | 'consecutiveFailures'> | null,
   outcomes: readonly CircuitOutcome[],
 ): boolean {
   const knownClean = !known || (known.circuitState === 'closed' && known.consecutiveFailures === 0);
@@ -169,12 +174,12 @@ export async function recordCircuitOutcomes(
   if (outcomes.length === 0) return null;
   const change = await withDbRetry(() =>
     db.transaction(async (tx) => {
-      const locked = (await lockFlows(tx, [endpointId])).get(endpointId);
+      const locked = (await lockPacing(tx, [endpointId])).get(endpointId);
       if (!locked) return null; // the endpoint was deleted
       const result = nextCircuit(locked, outcomes, settings, locked.dbNow);
-      await saveFlow(tx, result.flow);
-      if (result.opened && result.flow.nextProbeAt) {
-        await queueProbe(tx, queue, endpointId, result.flow.nextProbeAt);
+      await savePacing(tx, result.pacing);
+      if (result.opened && result.pacing.nextProbeAt) {
+        await queueProbe(tx, queue, endpointId, result.pacing.nextProbeAt);
       }
       if (result.closed) await releaseEndpoint(tx, queue, endpointId, locked.dbNow);
       if (alerts && (result.opened || result.closed)) {
@@ -182,7 +187,7 @@ export async function recordCircuitOutcomes(
           tx,
           alerts,
           endpointId,
-          { opened: result.opened, closed: result.closed, before: locked, after: result.flow },
+          { opened: result.opened, closed: result.closed, before: locked, after: result.pacing },
           locked.dbNow,
         );
       }
@@ -193,9 +198,9 @@ export async function recordCircuitOutcomes(
     logger?.warn(
       {
         endpointId,
-        cause: change.flow.lastCause,
-        consecutiveFailures: change.flow.consecutiveFailures,
-        nextProbeAt: change.flow.nextProbeAt,
+        cause: change.pacing.lastCause,
+        consecutiveFailures: change.pacing.consecutiveFailures,
+        nextProbeAt: change.pacing.nextProbeAt,
       },
       'circuit open: deliveries to this endpoint are paused until a probe succeeds',
     );

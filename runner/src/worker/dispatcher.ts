@@ -1,8 +1,8 @@
 import type { INodeExecutionData } from 'n8n-workflow';
 
 import { withMeetingFields } from '../../../core/meeting.js';
-import type { DeliveryOutcome } from '../../../core/types.js';
-import type { PayloadFormat } from '../../../core/types.js';
+import { BoundedCache } from '../../../core/boundedCache.js';
+import { PAYLOAD_FORMATS, type DeliveryOutcome, type PayloadFormat } from '../../../core/types.js';
 import type { DeliverySettings } from '../../../nodes/shared/deliverySettings.js';
 import { executeWorkflow, prepareWorkflow, type PreparedWorkflow } from '../engine/execute.js';
 import { NODE_TYPE } from '../engine/nodeTypes.js';
@@ -97,7 +97,7 @@ export function triggerItems(deliveries: readonly DispatchDelivery[]): INodeExec
 }
 
 /** The prepared workflow of each format: one for every endpoint of that format. */
-const preparedByFormat = new Map<PayloadFormat, PreparedWorkflow>();
+const preparedByFormat = new BoundedCache<PayloadFormat, PreparedWorkflow>(PAYLOAD_FORMATS.length);
 
 function preparedFor(format: PayloadFormat): PreparedWorkflow {
   let prepared = preparedByFormat.get(format);

@@ -4,14 +4,17 @@
  * is the committed one; an edited endpoint (settings, secret rotation) is read again. A batch of
  * known endpoints then needs no endpoint read at all, one statement less per batch.
  */
+import { BoundedCache } from '../../../core/boundedCache.js';
 import type { Endpoint } from '../store/endpoints.js';
 
 export const ENDPOINT_CACHE_SIZE = 10_000;
 
 export class EndpointCache {
-  private readonly entries = new Map<string, Endpoint>();
+  private readonly entries: BoundedCache<string, Endpoint>;
 
-  constructor(private readonly limit = ENDPOINT_CACHE_SIZE) {}
+  constructor(limit = ENDPOINT_CACHE_SIZE) {
+    this.entries = new BoundedCache(limit);
+  }
 
   has(id: string): boolean {
     return this.entries.has(id);
@@ -24,9 +27,6 @@ export class EndpointCache {
   }
 
   remember(endpoint: Endpoint): void {
-    if (!this.entries.has(endpoint.id) && this.entries.size >= this.limit) {
-      this.entries.delete(this.entries.keys().next().value as string);
-    }
     this.entries.set(endpoint.id, endpoint);
   }
 }

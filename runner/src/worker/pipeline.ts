@@ -279,11 +279,11 @@ export class DeliveryPipeline {
     const requests: ClaimRequest[] = [];
     const probes: ProbeRequest[] = [];
     for (const job of jobs) {
-      const attempt = job.retryCount ?? 0;
+      const jobRun = job.retryCount ?? 0;
       if (job.data.probe) {
-        probes.push({ endpointId: job.data.endpointId, jobId: job.id, attempt });
+        probes.push({ endpointId: job.data.endpointId, jobId: job.id, jobRun });
       } else if (job.data.deliveryId) {
-        requests.push({ deliveryId: job.data.deliveryId, jobId: job.id, attempt });
+        requests.push({ deliveryId: job.data.deliveryId, jobId: job.id, jobRun });
       }
     }
     const { admission, endpoints } = await this.claim(jobs, requests, probes);
@@ -329,7 +329,7 @@ export class DeliveryPipeline {
     const unknown = [...new Set(jobs.map((job) => job.data.endpointId))].filter(
       (id) => !cache?.has(id),
     );
-    // A lost connection retries the admission at once (the same job attempt may re-claim its
+    // A lost connection retries the admission at once (the same job run may re-claim its
     // own claims) rather than failing the batch into pg-boss's slower retry.
     const [admission, loaded] = await Promise.all([
       withDbRetry(() =>

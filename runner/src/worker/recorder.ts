@@ -19,7 +19,7 @@ import type { AttemptReport } from './dispatcher.js';
 import { nextRetry } from './retrySchedule.js';
 import { storableReport } from './storableReport.js';
 
-/** `stale`: the attempt row was written, but another attempt of the job had taken the delivery over. */
+/** `stale`: the attempt row was written, but another run of the job had taken the delivery over. */
 export type RecordedStatus = 'succeeded' | 'retrying' | 'failed' | 'stale';
 
 export interface RecordOptions {
@@ -88,7 +88,7 @@ function plan(item: AttemptToRecord, options: RecordOptions): Planned {
       leadId: delivery.leadId,
       messageType: delivery.messageType,
       test: delivery.test,
-      attempt: delivery.attemptCount,
+      attemptNumber: delivery.attemptCount,
       startedAt: report.startedAt,
       durationMs: report.durationMs,
       status: report.success ? 'success' : 'failure',
@@ -302,9 +302,9 @@ export async function recordAttempts(
           );
         }),
       {
-        onRetry: (error, attempt) =>
+        onRetry: (error, failedTries) =>
           options.logger?.warn(
-            { err: error, deliveries: planned.length, attempt },
+            { err: error, deliveries: planned.length, failedTries },
             'recording attempts failed on the database; retrying',
           ),
       },
@@ -334,7 +334,7 @@ export async function recordAttempts(
         {
           deliveryId: p.delivery.id,
           jobId: p.delivery.claimJobId,
-          attempt: p.delivery.claimAttempt,
+          jobRun: p.delivery.claimJobRun,
         },
         'attempt recorded, but the delivery had been taken over by a retry of its job',
       );

@@ -102,8 +102,8 @@ test('chaos: 300 deliveries through 500s, resets and hangs all succeed, every tr
   if (offPlan.length > 0) {
     // What each such delivery went through, to tell a try the receiver never saw from a repeat.
     const { rows: tries } = await testDb.db.query(
-      `SELECT delivery_id, attempt, status, http_status, error, duration_ms FROM attempts
-        WHERE delivery_id = ANY($1::text[]) ORDER BY delivery_id, attempt`,
+      `SELECT delivery_id, attempt_number, status, http_status, error, duration_ms FROM attempts
+        WHERE delivery_id = ANY($1::text[]) ORDER BY delivery_id, attempt_number`,
       [offPlan.map((row) => row.id)],
     );
     throw new Error(
@@ -119,11 +119,14 @@ test('chaos: 300 deliveries through 500s, resets and hangs all succeed, every tr
 
   const attempts = await testDb.db.query<{
     delivery_id: string;
-    attempt: number;
+    attempt_number: number;
     status: string;
     http_status: number | null;
     error: string | null;
-  }>(`SELECT delivery_id, attempt, status, http_status, error FROM attempts ORDER BY attempt`);
+  }>(
+    `SELECT delivery_id, attempt_number, status, http_status, error FROM attempts
+      ORDER BY attempt_number`,
+  );
   expect(attempts.rows).toHaveLength(plannedTries);
   const kindOf = (row: (typeof attempts.rows)[number]): Step => {
     if (row.status === 'success') return 'ok';

@@ -6,7 +6,7 @@ import type { HeaderPair } from '../../../../core/types.js';
 import { newId } from '../../ids.js';
 import { historyPage, InvalidCursorError } from '../../store/attempts.js';
 import { releaseEnabled, releaseEndpoint } from '../../store/deliveryState/index.js';
-import { resetFlow } from '../../store/flow.js';
+import { resetPacing } from '../../store/pacing.js';
 import {
   deleteEndpoint,
   getEndpoint,
@@ -142,7 +142,7 @@ export const patchEndpointRoute = defineRoute({
       }
       if (
         (settings.url !== locked.url || headersChanged(locked.headers, settings.headers)) &&
-        (await resetFlow(tx, params.id))
+        (await resetPacing(tx, params.id))
       ) {
         // A new URL is a new receiver, and new headers are usually the credential the receiver
         // refused (a 401 is retried, see core/classify.ts): its circuit starts closed and what it

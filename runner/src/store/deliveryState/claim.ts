@@ -1,5 +1,5 @@
 /**
- * Claim: pending → sending (the attempt counted, claim = the job and its pg-boss attempt), for the
+ * Claim: pending → sending (the attempt counted, claim = the job and its job run), for the
  * deliveries that meet the send conditions (conditions.ts). Two ways in, each one statement for a
  * whole batch: the fast claim, when every condition holds, and the full admission's claim of what
  * it admitted (worker/admission.ts decides, from `loadCandidates`, with the circuit's and the
@@ -8,7 +8,7 @@
 import type { Db, Sql } from '../../db/types.js';
 import { toDelivery, type Delivery, type DeliveryRow } from '../deliveries.js';
 import { ENDPOINT_VERSION } from '../endpoints.js';
-import type { CircuitState } from '../flow.js';
+import type { CircuitState } from '../pacing.js';
 import {
   allConditions,
   CLAIMABLE,
@@ -22,9 +22,9 @@ import {
 
 export interface ClaimRequest {
   deliveryId: string;
-  /** The pg-boss job asking to send it, and its attempt (retryCount). */
+  /** The pg-boss job asking to send it, and its job run (pg-boss's retryCount: 0 first). */
   jobId: string;
-  attempt: number;
+  jobRun: number;
 }
 
 export interface Candidate {
@@ -45,12 +45,12 @@ function requestValues(requests: readonly ClaimRequest[]): unknown[] {
   return [
     requests.map((r) => r.deliveryId),
     requests.map((r) => r.jobId),
-    requests.map((r) => r.attempt),
+    requests.map((r) => r.jobRun),
   ];
 }
 
 /**
- * The claim requests as a relation c(id, job_id, attempt) taking $1-$3, with its values. One
+ * The claim requests as a relation c(id, job_id, job_run) taking $1-$3, with its values. One
  * request (every batch when leads trickle in) is three scalars: PostgreSQL then settles on one
  * generic plan per connection, where arrays of unknown length get a custom plan, planned anew at
  * every execution.
@@ -62,7 +62,7 @@ function requestRelation(requests: readonly ClaimRequest[]): { sql: string; valu
   const [request] = requests;
   return {
     sql: `(SELECT $1::text, $2::text, $3::int)`,
-    values: [request.deliveryId, request.jobId, request.attempt],
+    values: [request.deliveryId, request.jobId, request.jobRun],
   };
 }
 
@@ -74,7 +74,7 @@ const ASYNC_COMMIT = `async_commit AS MATERIALIZED (
     SELECT set_config('synchronous_commit', 'off', true) AS synchronous_commit)`;
 
 const CLAIM_SET = `status = 'sending', attempt_count = d.attempt_count + 1,
-  claim_job_id = c.job_id, claim_attempt = c.attempt, updated_at = now()`;
+  claim_job_id = c.job_id, claim_job_run = c.job_run, updated_at = now()`;
 
 export const claimSql = {
   /**
@@ -92,26 +92,26 @@ export const claimSql = {
     return {
       text: `WITH ${ASYNC_COMMIT}
       UPDATE deliveries d SET ${CLAIM_SET}
-      FROM ${claims.sql} AS c(id, job_id, attempt), async_commit
+      FROM ${claims.sql} AS c(id, job_id, job_run), async_commit
       WHERE d.id = c.id AND ${allConditions('$4')}
-      RETURNING d.*, COALESCE((SELECT f.consecutive_failures FROM endpoint_flow f
-        WHERE f.endpoint_id = d.endpoint_id), 0) AS f_failures,
+      RETURNING d.*, COALESCE((SELECT p.consecutive_failures FROM endpoint_pacing p
+        WHERE p.endpoint_id = d.endpoint_id), 0) AS p_failures,
         (SELECT ${ENDPOINT_VERSION} FROM endpoints e WHERE e.id = d.endpoint_id) AS e_version`,
       values: [...claims.values, breakerEnabled],
     };
   },
   /** The claimable deliveries of the requests with each send condition, oldest first. */
   candidates: (requests: readonly ClaimRequest[], breakerEnabled: boolean): Sql => ({
-    text: `SELECT d.*, c.job_id AS c_job_id, c.attempt AS c_attempt,
+    text: `SELECT d.*, c.job_id AS c_job_id, c.job_run AS c_job_run,
         e.max_concurrency AS e_max_concurrency, e.rate_limit_per_second AS e_rate,
         ${ENDPOINT_VERSION} AS e_version,
-        COALESCE(f.circuit_state, 'closed') AS f_circuit_state,
-        COALESCE(f.consecutive_failures, 0) AS f_failures,
+        COALESCE(p.circuit_state, 'closed') AS p_circuit_state,
+        COALESCE(p.consecutive_failures, 0) AS p_failures,
         ${conditionColumns('$4')}
-      FROM unnest($1::text[], $2::text[], $3::int[]) WITH ORDINALITY AS c(id, job_id, attempt, ord)
+      FROM unnest($1::text[], $2::text[], $3::int[]) WITH ORDINALITY AS c(id, job_id, job_run, ord)
       JOIN deliveries d ON d.id = c.id
       JOIN endpoints e ON e.id = d.endpoint_id
-      LEFT JOIN endpoint_flow f ON f.endpoint_id = d.endpoint_id
+      LEFT JOIN endpoint_pacing p ON p.endpoint_id = d.endpoint_id
       WHERE ${CLAIMABLE}
       ORDER BY d.created_at, d.id, c.ord`,
     values: [...requestValues(requests), breakerEnabled],
@@ -131,7 +131,7 @@ export const claimSql = {
   /** The full admission's claim of what it admitted (still claimable: it holds their locks). */
   claim: (requests: readonly ClaimRequest[]): Sql => ({
     text: `UPDATE deliveries d SET ${CLAIM_SET}
-      FROM unnest($1::text[], $2::text[], $3::int[]) AS c(id, job_id, attempt)
+      FROM unnest($1::text[], $2::text[], $3::int[]) AS c(id, job_id, job_run)
       WHERE d.id = c.id AND ${CLAIMABLE}
       RETURNING d.*`,
     values: requestValues(requests),
@@ -140,11 +140,11 @@ export const claimSql = {
 
 interface CandidateRow extends DeliveryRow, ConditionRow {
   c_job_id: string;
-  c_attempt: number;
+  c_job_run: number;
   e_max_concurrency: number | null;
   e_rate: number | null;
-  f_circuit_state: CircuitState;
-  f_failures: number;
+  p_circuit_state: CircuitState;
+  p_failures: number;
   e_version: string;
 }
 
@@ -164,12 +164,12 @@ export async function loadCandidates(
     seen.add(row.id);
     candidates.push({
       delivery: toDelivery(row),
-      request: { deliveryId: row.id, jobId: row.c_job_id, attempt: row.c_attempt },
+      request: { deliveryId: row.id, jobId: row.c_job_id, jobRun: row.c_job_run },
       conditions: toConditions(row),
       maxConcurrency: row.e_max_concurrency,
       rateLimitPerSecond: row.e_rate === null ? null : Number(row.e_rate),
-      circuitState: row.f_circuit_state,
-      consecutiveFailures: row.f_failures,
+      circuitState: row.p_circuit_state,
+      consecutiveFailures: row.p_failures,
       endpointVersion: row.e_version,
     });
   }
@@ -207,13 +207,13 @@ export async function fastClaim(
     return { claimed: new Map(), failures: new Map(), endpointVersions: new Map() };
   }
   const { text, values } = claimSql.fastClaim(requests, breakerEnabled);
-  const { rows } = await db.query<DeliveryRow & { f_failures: number; e_version: string }>(
+  const { rows } = await db.query<DeliveryRow & { p_failures: number; e_version: string }>(
     text,
     values,
   );
   return {
     claimed: new Map(rows.map((row) => [row.id, toDelivery(row)])),
-    failures: new Map(rows.map((row) => [row.endpoint_id, row.f_failures])),
+    failures: new Map(rows.map((row) => [row.endpoint_id, row.p_failures])),
     endpointVersions: new Map(rows.map((row) => [row.endpoint_id, row.e_version])),
   };
 }

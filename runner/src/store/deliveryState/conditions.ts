@@ -1,7 +1,7 @@
 /**
  * The send conditions: what must hold for a delivery to be sent now. Each is defined once, as SQL
- * over the delivery `d`, the job asking for it `c(job_id, attempt)`, its endpoint `e` and the
- * endpoint's flow row `f` (null-extended: no row is a closed circuit), and both claims use them:
+ * over the delivery `d`, the job asking for it `c(job_id, job_run)`, its endpoint `e` and the
+ * endpoint's pacing row `p` (null-extended: no row is a closed circuit), and both claims use them:
  *
  * - the fast claim (claim.ts) claims a delivery only when every one holds, in one statement;
  * - the full admission reads each as a column of its candidates (claim.ts `loadCandidates`) and
@@ -14,14 +14,14 @@
  */
 
 /**
- * Left to the job: sending under an earlier attempt of the same job (its worker died) or under
- * this very attempt (a claim whose commit answer was lost, run again). pg-boss runs one attempt of
+ * Left to the job: sending under an earlier run of the same job (its worker died) or under
+ * this very run (a claim whose commit answer was lost, run again). pg-boss runs one run of
  * a job in one handler only, so taking it over never lets two workers send one delivery; and a
  * job that does not send it must hand it back to pending (requeue.ts `releaseTakeovers`), since
  * no other job can take it.
  */
 export const LEFT_TO_JOB = `(d.status = 'sending' AND d.claim_job_id = c.job_id
-  AND COALESCE(d.claim_attempt, -1) <= c.attempt)`;
+  AND COALESCE(d.claim_job_run, -1) <= c.job_run)`;
 
 /**
  * Claimable: pending, or left to the job. Anything else is not the job's to send: the job is
@@ -61,7 +61,7 @@ export const ENABLED = `(e.enabled OR d.test)`;
  * (a probe may still go).
  */
 export const circuitClosed = (breaker: string): string =>
-  `(NOT ${breaker}::boolean OR f.circuit_state IS NULL OR f.circuit_state = 'closed')`;
+  `(NOT ${breaker}::boolean OR p.circuit_state IS NULL OR p.circuit_state = 'closed')`;
 
 /**
  * No maxConcurrency and no rateLimitPerSecond: nothing to count. Limited endpoints are the full
@@ -125,6 +125,6 @@ export function toConditions(row: ConditionRow): CandidateConditions {
 export function allConditions(breaker: string): string {
   return `${CLAIMABLE} AND ${DUE} AND ${FIRST_OF_LEAD} AND ${CURRENT}
     AND (SELECT ${ENABLED} AND ${UNLIMITED} AND ${circuitClosed(breaker)}
-      FROM endpoints e LEFT JOIN endpoint_flow f ON f.endpoint_id = e.id
+      FROM endpoints e LEFT JOIN endpoint_pacing p ON p.endpoint_id = e.id
       WHERE e.id = d.endpoint_id)`;
 }

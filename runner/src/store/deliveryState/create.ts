@@ -98,7 +98,7 @@ export const createSql = {
     ],
   }),
   /**
-   * A Send test's delivery, claimed by its own request (`test:<id>`, no pg-boss attempt) as it is
+   * A Send test's delivery, claimed by its own request (`test:<id>`, no job run) as it is
    * created: it is sent at once, whatever the endpoint's state, and takes no part in ordering.
    */
   insertTest: (input: NewDelivery): Sql => ({

@@ -55,7 +55,7 @@ export const orderSql = {
         ORDER BY d.endpoint_id, d.lead_id, d.created_at DESC, d.id DESC
       )
       UPDATE deliveries d SET status = 'superseded', superseded_by = l.id, next_attempt_at = NULL,
-        claim_job_id = NULL, claim_attempt = NULL, updated_at = now()
+        claim_job_id = NULL, claim_job_run = NULL, updated_at = now()
       FROM latest l
       WHERE d.endpoint_id = l.endpoint_id AND d.lead_id = l.lead_id AND d.status = 'pending'
         AND NOT ${CURRENT}

@@ -37,7 +37,7 @@ export interface TimeRange {
  * schedule from `attempts_before_resend`).
  */
 const RESTART = `status = 'pending', attempts_before_resend = attempt_count, next_attempt_at = now(),
-  claim_job_id = NULL, claim_attempt = NULL, last_error = NULL, last_http_status = NULL,
+  claim_job_id = NULL, claim_job_run = NULL, last_error = NULL, last_http_status = NULL,
   updated_at = now()`;
 
 /**

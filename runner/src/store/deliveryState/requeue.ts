@@ -38,14 +38,14 @@ export const requeueSql = {
   }),
   /** Deliveries left to the jobs asking for them back to pending, their claim cleared. */
   releaseTakeovers: (takeovers: readonly Takeover[]): Sql => ({
-    text: `UPDATE deliveries d SET status = 'pending', claim_job_id = NULL, claim_attempt = NULL,
+    text: `UPDATE deliveries d SET status = 'pending', claim_job_id = NULL, claim_job_run = NULL,
         updated_at = now()
-      FROM unnest($1::text[], $2::text[], $3::int[]) AS c(id, job_id, attempt)
+      FROM unnest($1::text[], $2::text[], $3::int[]) AS c(id, job_id, job_run)
       WHERE d.id = c.id AND ${LEFT_TO_JOB}`,
     values: [
       takeovers.map((t) => t.deliveryId),
       takeovers.map((t) => t.jobId),
-      takeovers.map((t) => t.attempt),
+      takeovers.map((t) => t.jobRun),
     ],
   }),
   /** Every pending delivery of an endpoint (what enabling it releases). */
@@ -68,15 +68,15 @@ export async function requeueHeld(tx: Db, queue: JobQueue, held: readonly Held[]
   await queueJobs(tx, queue, held);
 }
 
-/** A job and the delivery it asks for: pg-boss's job id and attempt (retryCount). */
+/** A job and the delivery it asks for: pg-boss's job id and job run (retryCount). */
 export interface Takeover {
   deliveryId: string;
   jobId: string;
-  attempt: number;
+  jobRun: number;
 }
 
 /**
- * Gives back what a job does not send: a delivery left sending under an earlier attempt of that
+ * Gives back what a job does not send: a delivery left sending under an earlier run of that
  * job (its worker died) goes back to pending, its claim cleared, its attempt still counted (as a
  * takeover would count it). Only that job could take it over (LEFT_TO_JOB); once the job is done,
  * or replaced by a new one, a delivery left sending would stay so, with no job, for good. Pending
@@ -88,7 +88,7 @@ export async function releaseTakeovers(tx: Db, takeovers: readonly Takeover[]): 
   await tx.query(text, values);
 }
 
-/** A job the worker gives back: pg-boss's id and attempt (retryCount). */
+/** A job the worker gives back: pg-boss's id and job run (retryCount). */
 export interface DeferredJob {
   id: string;
   retryCount: number;
@@ -106,7 +106,7 @@ export async function requeueDeferred(
   jobs: readonly DeferredJob[],
   requests: readonly EnqueueRequest[],
 ): Promise<void> {
-  // A first attempt (the common deferral) has nothing left sending to give back.
+  // A first job run (the common deferral) has nothing left sending to give back.
   await releaseTakeovers(
     tx,
     requests.flatMap((request, index) =>
@@ -115,7 +115,7 @@ export async function requeueDeferred(
             {
               deliveryId: request.deliveryId,
               jobId: jobs[index].id,
-              attempt: jobs[index].retryCount,
+              jobRun: jobs[index].retryCount,
             },
           ]
         : [],

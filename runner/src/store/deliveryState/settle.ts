@@ -1,7 +1,7 @@
 /**
  * Settle: the end of one attempt on its delivery: succeeded, failed for good, or pending again
- * with its next attempt time (a retry, with its job), fenced by the claim: only the job attempt
- * that claimed the delivery (claim_job_id + claim_attempt) may move it on. A worker whose claim
+ * with its next attempt time (a retry, with its job), fenced by the claim: only the job run
+ * that claimed the delivery (claim_job_id + claim_job_run) may move it on. A worker whose claim
  * was taken over (its heartbeat lapsed and pg-boss gave the job to another worker) still records
  * its attempt row, but leaves the delivery to the new claimant.
  *
@@ -27,16 +27,16 @@ export interface SettleRequest {
 function settleText(param: string): string {
   return `UPDATE deliveries d SET status = x.status, next_attempt_at = x.next_attempt_at,
         claim_job_id = CASE WHEN x.status = 'pending' THEN NULL ELSE d.claim_job_id END,
-        claim_attempt = CASE WHEN x.status = 'pending' THEN NULL ELSE d.claim_attempt END,
+        claim_job_run = CASE WHEN x.status = 'pending' THEN NULL ELSE d.claim_job_run END,
         last_http_status = x.http_status, last_error = x.error,
         payload = COALESCE(d.payload, x.payload), content_type = COALESCE(d.content_type, x.content_type),
         updated_at = now()
       FROM jsonb_to_recordset(${param}::jsonb) AS x(id text, status text, next_attempt_at timestamptz,
-        claim_job_id text, claim_attempt int, http_status int, error text, payload text,
+        claim_job_id text, claim_job_run int, http_status int, error text, payload text,
         content_type text)
       WHERE d.id = x.id AND d.status = 'sending'
         AND d.claim_job_id IS NOT DISTINCT FROM x.claim_job_id
-        AND d.claim_attempt IS NOT DISTINCT FROM x.claim_attempt`;
+        AND d.claim_job_run IS NOT DISTINCT FROM x.claim_job_run`;
 }
 
 function settleJson(requests: readonly SettleRequest[]): string {
@@ -47,7 +47,7 @@ function settleJson(requests: readonly SettleRequest[]): string {
       next_attempt_at:
         settlement.status === 'pending' ? settlement.nextAttemptAt.toISOString() : null,
       claim_job_id: delivery.claimJobId,
-      claim_attempt: delivery.claimAttempt,
+      claim_job_run: delivery.claimJobRun,
       http_status: outcome.httpStatus ?? null,
       error: outcome.error ?? null,
       payload: outcome.payload ?? null,

@@ -1,5 +1,5 @@
 /**
- * Per-endpoint flow state: the circuit breaker (closed | open | half_open, consecutive failures,
+ * Per-endpoint pacing state: the circuit breaker (closed | open | half_open, consecutive failures,
  * cause, next probe) and the rate limit's token bucket. No row means closed with a full bucket.
  * Rows are locked (FOR UPDATE) by whoever changes them: a claim admitting deliveries of a limited
  * or not-closed endpoint, and the recorder counting an endpoint's outcomes.
@@ -8,7 +8,7 @@ import type { Db, Sql } from '../db/types.js';
 
 export type CircuitState = 'closed' | 'open' | 'half_open';
 
-export interface EndpointFlow {
+export interface EndpointPacing {
   endpointId: string;
   circuitState: CircuitState;
   consecutiveFailures: number;
@@ -23,12 +23,12 @@ export interface EndpointFlow {
 }
 
 /** A locked row, with the database's clock and the probe delivery's status. */
-export interface LockedFlow extends EndpointFlow {
+export interface LockedPacing extends EndpointPacing {
   dbNow: Date;
   probeStatus: string | null;
 }
 
-interface FlowRow {
+interface PacingRow {
   endpoint_id: string;
   circuit_state: CircuitState;
   consecutive_failures: number;
@@ -43,22 +43,22 @@ interface FlowRow {
   probe_status?: string | null;
 }
 
-const FLOW_COLUMNS = `f.endpoint_id, f.circuit_state, f.consecutive_failures, f.last_cause,
-  f.last_error, f.opened_at, f.next_probe_at, f.reopen_count, f.probe_delivery_id, f.tokens,
-  f.tokens_at`;
+const PACING_COLUMNS = `p.endpoint_id, p.circuit_state, p.consecutive_failures, p.last_cause,
+  p.last_error, p.opened_at, p.next_probe_at, p.reopen_count, p.probe_delivery_id, p.tokens,
+  p.tokens_at`;
 
-export const flowSql = {
+export const pacingSql = {
   ensure: (endpointIds: readonly string[]): Sql => ({
-    text: `INSERT INTO endpoint_flow (endpoint_id)
+    text: `INSERT INTO endpoint_pacing (endpoint_id)
       SELECT e.id FROM endpoints e WHERE e.id = ANY ($1::text[])
       ON CONFLICT (endpoint_id) DO NOTHING`,
     values: [endpointIds],
   }),
   lock: (endpointIds: readonly string[]): Sql => ({
-    text: `SELECT ${FLOW_COLUMNS},
-        (SELECT d.status FROM deliveries d WHERE d.id = f.probe_delivery_id) AS probe_status
-      FROM endpoint_flow f WHERE f.endpoint_id = ANY ($1::text[])
-      ORDER BY f.endpoint_id FOR UPDATE OF f`,
+    text: `SELECT ${PACING_COLUMNS},
+        (SELECT d.status FROM deliveries d WHERE d.id = p.probe_delivery_id) AS probe_status
+      FROM endpoint_pacing p WHERE p.endpoint_id = ANY ($1::text[])
+      ORDER BY p.endpoint_id FOR UPDATE OF p`,
     values: [endpointIds],
   }),
   inFlight: (endpointIds: readonly string[]): Sql => ({
@@ -66,28 +66,28 @@ export const flowSql = {
       WHERE endpoint_id = ANY ($1::text[]) AND status = 'sending' GROUP BY endpoint_id`,
     values: [endpointIds],
   }),
-  save: (flow: EndpointFlow): Sql => ({
-    text: `UPDATE endpoint_flow SET circuit_state = $2, consecutive_failures = $3, last_cause = $4,
+  save: (pacing: EndpointPacing): Sql => ({
+    text: `UPDATE endpoint_pacing SET circuit_state = $2, consecutive_failures = $3, last_cause = $4,
         last_error = $5, opened_at = $6, next_probe_at = $7, reopen_count = $8,
         probe_delivery_id = $9, tokens = $10, tokens_at = $11, updated_at = now()
       WHERE endpoint_id = $1`,
     values: [
-      flow.endpointId,
-      flow.circuitState,
-      flow.consecutiveFailures,
-      flow.lastCause,
-      flow.lastError,
-      flow.openedAt,
-      flow.nextProbeAt,
-      flow.reopenCount,
-      flow.probeDeliveryId,
-      flow.tokens,
-      flow.tokensAt,
+      pacing.endpointId,
+      pacing.circuitState,
+      pacing.consecutiveFailures,
+      pacing.lastCause,
+      pacing.lastError,
+      pacing.openedAt,
+      pacing.nextProbeAt,
+      pacing.reopenCount,
+      pacing.probeDeliveryId,
+      pacing.tokens,
+      pacing.tokensAt,
     ],
   }),
   /** Back to closed with an empty failure count (an endpoint's URL changed). */
   reset: (endpointId: string): Sql => ({
-    text: `UPDATE endpoint_flow SET circuit_state = 'closed', consecutive_failures = 0,
+    text: `UPDATE endpoint_pacing SET circuit_state = 'closed', consecutive_failures = 0,
         opened_at = NULL, next_probe_at = NULL, reopen_count = 0, probe_delivery_id = NULL,
         updated_at = now()
       WHERE endpoint_id = $1 AND (circuit_state <> 'closed' OR consecutive_failures <> 0)
@@ -96,7 +96,7 @@ export const flowSql = {
   }),
 };
 
-function toFlow(row: FlowRow): EndpointFlow {
+function toPacing(row: PacingRow): EndpointPacing {
   return {
     endpointId: row.endpoint_id,
     circuitState: row.circuit_state,
@@ -112,8 +112,8 @@ function toFlow(row: FlowRow): EndpointFlow {
   };
 }
 
-/** The flow row of a closed circuit that never failed (what no row means). */
-export function closedFlow(endpointId: string): EndpointFlow {
+/** The pacing row of a closed circuit that never failed (what no row means). */
+export function closedPacing(endpointId: string): EndpointPacing {
   return {
     endpointId,
     circuitState: 'closed',
@@ -130,27 +130,30 @@ export function closedFlow(endpointId: string): EndpointFlow {
 }
 
 /** Creates missing rows and locks them, in endpoint id order. */
-export async function lockFlows(
+export async function lockPacing(
   tx: Db,
   endpointIds: readonly string[],
-): Promise<Map<string, LockedFlow>> {
+): Promise<Map<string, LockedPacing>> {
   if (endpointIds.length === 0) return new Map();
-  const ensure = flowSql.ensure(endpointIds);
+  const ensure = pacingSql.ensure(endpointIds);
   await tx.query(ensure.text, ensure.values);
-  const { text, values } = flowSql.lock(endpointIds);
-  const { rows } = await tx.query<FlowRow>(text, values);
+  const { text, values } = pacingSql.lock(endpointIds);
+  const { rows } = await tx.query<PacingRow>(text, values);
   // The clock after the locks are ours (now() is the transaction's start, maybe before a wait).
   const clock = await tx.query<{ now: Date }>('SELECT clock_timestamp() AS now');
   const dbNow = clock.rows[0].now;
   return new Map(
     rows.map((row) => {
-      const flow = toFlow(row);
+      const pacing = toPacing(row);
       return [
         row.endpoint_id,
         {
-          ...flow,
+          ...pacing,
           // Never behind what an earlier holder wrote: the bucket only refills forwards.
-          dbNow: flow.tokensAt && flow.tokensAt.getTime() > dbNow.getTime() ? flow.tokensAt : dbNow,
+          dbNow:
+            pacing.tokensAt && pacing.tokensAt.getTime() > dbNow.getTime()
+              ? pacing.tokensAt
+              : dbNow,
           probeStatus: row.probe_status ?? null,
         },
       ];
@@ -164,19 +167,19 @@ export async function inFlightCounts(
   endpointIds: readonly string[],
 ): Promise<Map<string, number>> {
   if (endpointIds.length === 0) return new Map();
-  const { text, values } = flowSql.inFlight(endpointIds);
+  const { text, values } = pacingSql.inFlight(endpointIds);
   const { rows } = await tx.query<{ endpoint_id: string; count: number }>(text, values);
   return new Map(rows.map((row) => [row.endpoint_id, row.count]));
 }
 
-export async function saveFlow(tx: Db, flow: EndpointFlow): Promise<void> {
-  const { text, values } = flowSql.save(flow);
+export async function savePacing(tx: Db, pacing: EndpointPacing): Promise<void> {
+  const { text, values } = pacingSql.save(pacing);
   await tx.query(text, values);
 }
 
 /** True when the endpoint's circuit was not closed (or had failures) and is now reset. */
-export async function resetFlow(tx: Db, endpointId: string): Promise<boolean> {
-  const { text, values } = flowSql.reset(endpointId);
+export async function resetPacing(tx: Db, endpointId: string): Promise<boolean> {
+  const { text, values } = pacingSql.reset(endpointId);
   const { rowCount } = await tx.query(text, values);
   return rowCount > 0;
 }
