@@ -156,19 +156,6 @@ export class DeliveryPipeline {
    * send are done at once; a batch whose admission fails goes back to pg-boss for a retry.
    */
   async take(jobs: DeliveryJob[]): Promise<void> {
-    await this.accept(jobs);
-  }
-
-  /**
-   * Takes a fetched batch over and starts claiming it, resolving before the claim ends: the fetch
-   * loop fetches the next batch while this one is claimed, so jobs that arrive during a claim
-   * wait for the next claim round, not for a claim and then a fetch.
-   */
-  hand(jobs: DeliveryJob[]): void {
-    this.track(this.accept(jobs));
-  }
-
-  private async accept(jobs: DeliveryJob[]): Promise<void> {
     this.heartbeat.hold(jobs);
     const deferred: DeliveryJob[] = [];
     for (const job of jobs) {
@@ -195,24 +182,22 @@ export class DeliveryPipeline {
       this.claimAgain = true;
       return this.claimRound;
     }
-    // The round is let go in a promise reaction, so always after it is stored here, even when it
-    // finished without waiting for anything (nothing to claim).
-    const round = this.claimRounds().finally(() => {
-      this.claimRound = null;
-      this.watchBacklog();
-    });
-    this.claimRound = round;
-    return round;
-  }
-
-  private async claimRounds(): Promise<void> {
-    do {
-      this.claimAgain = false;
-      const { picked, stuck } = this.pickFromBacklog();
-      // Only the claim holds the next round: deferring and finishing jobs run beside it.
-      if (stuck.length > 0) this.track(this.defer(stuck));
-      if (picked.length > 0) await this.admitPicked(picked);
-    } while (this.claimAgain);
+    this.claimRound = (async () => {
+      try {
+        do {
+          this.claimAgain = false;
+          const { picked, stuck } = this.pickFromBacklog();
+          await Promise.all([
+            this.defer(stuck),
+            picked.length > 0 ? this.admitPicked(picked) : undefined,
+          ]);
+        } while (this.claimAgain);
+      } finally {
+        this.claimRound = null;
+        this.watchBacklog();
+      }
+    })();
+    return this.claimRound;
   }
 
   /** Backlog jobs whose lane has room (to claim), and those of stuck lanes (to defer). */
@@ -316,7 +301,7 @@ export class DeliveryPipeline {
       this.lanes.add(endpointId, cap, items);
     }
     if (missing.length > 0) this.track(this.recordGroup(missing));
-    this.track(this.finishUnclaimed(jobs.filter((job) => !claimedJobs.has(job.id))));
+    await this.finishUnclaimed(jobs.filter((job) => !claimedJobs.has(job.id)));
   }
 
   private async claim(

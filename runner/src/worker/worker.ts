@@ -64,7 +64,7 @@ export async function startWorker(workerDeps: WorkerDeps): Promise<RunningWorker
   const pipeline = createPipeline(workerDeps);
   const fetcher = new Fetcher<DeliveryJob>({
     fetch: (batchSize) => queue.fetchJobs(batchSize),
-    handle: async (jobs) => pipeline.hand(jobs),
+    handle: (jobs) => pipeline.take(jobs),
     room: () => pipeline.room(),
     batchSize: workerDeps.batchSize ?? WORKER_BATCH_SIZE,
     pollIntervalMs: POLL_INTERVAL_MS,
