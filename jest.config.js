@@ -11,4 +11,16 @@ module.exports = {
   // .js suffixes in TypeScript imports (nodenext) point at the .ts sources under jest.
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testTimeout: 60000,
+  // Each test file has its own schema (or database) and its own servers on port 0, so files run
+  // side by side on both cores.
+  maxWorkers: 2,
+  // `npm test -- --coverage` (as .ci/run does) prints the coverage of the code that runs under
+  // node (the page's own code runs in Chromium and is not counted).
+  collectCoverageFrom: [
+    'core/**/*.ts',
+    'nodes/**/*.ts',
+    'credentials/**/*.ts',
+    'runner/src/**/*.ts',
+  ],
+  coverageReporters: ['text-summary'],
 };

@@ -161,12 +161,14 @@ test('after kill -9, only open requests and the last group commit’s are sent a
   for (const id of resent) {
     const firstTry = firstArrival.get(id);
     expect(firstTry).toBeDefined();
+    // An answer may wait for the recording transaction already running, and then for its own:
+    // two intervals, the second of which the measured lags (to a transaction's start) leave out.
     const inWindow =
-      firstTry!.openAtKill || (firstTry!.answeredAt as number) >= killedAt - commitInterval;
+      firstTry!.openAtKill || (firstTry!.answeredAt as number) >= killedAt - 2 * commitInterval;
     if (!inWindow) {
       throw new Error(
         `${id} was sent again although its answer came ${killedAt - (firstTry!.answeredAt as number)} ms ` +
-          `before the kill (group-commit interval ${commitInterval} ms)`,
+          `before the kill (group-commit interval ${commitInterval} ms, window twice that)`,
       );
     }
     expect(arrivals.get(id)).toBe(2);
