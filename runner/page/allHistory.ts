@@ -2,7 +2,7 @@
 import { api, type Endpoint } from './api.js';
 import { h, replaceChildren } from './dom.js';
 import { historyPanel } from './history.js';
-import { heading, type ViewContext } from './view.js';
+import { breadcrumb, heading, type ViewContext } from './view.js';
 
 export async function renderAllHistory(ctx: ViewContext): Promise<void> {
   ctx.setTitle('Delivery history');
@@ -13,13 +13,7 @@ export async function renderAllHistory(ctx: ViewContext): Promise<void> {
   const panel = historyPanel(ctx, { endpoints });
   replaceChildren(
     ctx.main,
-    h(
-      'nav',
-      { class: 'breadcrumb', 'aria-label': 'Breadcrumb' },
-      h('a', { href: '/delivery', 'data-link': '' }, 'Notifications & Integrations'),
-      h('span', { 'aria-hidden': 'true' }, ' / '),
-      h('span', { 'aria-current': 'page' }, 'Delivery history'),
-    ),
+    breadcrumb('Delivery history'),
     h(
       'div',
       { class: 'page-head' },

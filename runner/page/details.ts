@@ -21,6 +21,7 @@ import { prettyBody } from './mappings.js';
 import { openSettings } from './settings.js';
 import {
   badge,
+  breadcrumb,
   circuitBadge,
   circuitNotice,
   detailsPath,
@@ -475,13 +476,7 @@ export async function renderDetails(
   }
   replaceChildren(
     ctx.main,
-    h(
-      'nav',
-      { class: 'breadcrumb', 'aria-label': 'Breadcrumb' },
-      h('a', { href: '/delivery', 'data-link': '' }, 'Notifications & Integrations'),
-      h('span', { 'aria-hidden': 'true' }, ' / '),
-      h('span', { 'aria-current': 'page' }, 'Webhook details'),
-    ),
+    breadcrumb('Webhook details'),
     h(
       'div',
       { class: 'page-head' },

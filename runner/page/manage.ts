@@ -6,25 +6,76 @@
  */
 import { api, type Endpoint } from './api.js';
 import { copyButton } from './copy.js';
-import { openDialog } from './dialog.js';
-import { formatDateTime, h, replaceChildren } from './dom.js';
+import { openDialog, type DialogHandle } from './dialog.js';
+import { formatDateTime, h, replaceChildren, type Child } from './dom.js';
 import { errorMessage, type ViewContext } from './view.js';
+
+interface ConfirmOptions {
+  title: string;
+  /** What will happen, shown above the buttons. */
+  body: Child;
+  confirmLabel: string;
+  busyLabel: string;
+  danger?: boolean;
+  /** Starts the refusal shown in the dialog, e.g. "Not deleted: ". */
+  failedPrefix: string;
+  /** Focus Cancel on open rather than the first control (for what cannot be undone). */
+  focusCancel?: boolean;
+  /** Does the work; a rejection is shown in the dialog and the button is offered again. */
+  act(dialog: DialogHandle): Promise<void>;
+}
+
+/** A dialog that says what an action will do and does it only on confirmation. */
+function openConfirm(options: ConfirmOptions): void {
+  const cancel = h('button', { type: 'button', class: 'button' }, 'Cancel');
+  const confirm = h(
+    'button',
+    { type: 'submit', class: `button ${options.danger ? 'button-danger' : 'button-primary'}` },
+    options.confirmLabel,
+  );
+  const problem = h('div', { role: 'alert' });
+  const form = h(
+    'form',
+    { class: 'confirm-form' },
+    h('div', { class: 'dialog-body' }, problem, options.body),
+    h('div', { class: 'dialog-footer' }, cancel, confirm),
+  );
+  const dialog = openDialog({
+    title: options.title,
+    content: form,
+    ...(options.focusCancel ? { initialFocus: cancel } : {}),
+  });
+  cancel.addEventListener('click', () => dialog.close());
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    confirm.disabled = true;
+    confirm.textContent = options.busyLabel;
+    try {
+      await options.act(dialog);
+    } catch (error) {
+      replaceChildren(
+        problem,
+        h(
+          'p',
+          { class: 'notice notice-error' },
+          h('strong', null, options.failedPrefix),
+          errorMessage(error),
+        ),
+      );
+      confirm.disabled = false;
+      confirm.textContent = options.confirmLabel;
+    }
+  });
+}
 
 export function openDeleteWebhook(
   ctx: ViewContext,
   endpoint: Endpoint,
   onDeleted: () => void,
 ): void {
-  const cancel = h('button', { type: 'button', class: 'button' }, 'Cancel');
-  const confirm = h('button', { type: 'submit', class: 'button button-danger' }, 'Delete webhook');
-  const problem = h('div', { role: 'alert' });
-  const form = h(
-    'form',
-    { class: 'confirm-form' },
-    h(
-      'div',
-      { class: 'dialog-body' },
-      problem,
+  openConfirm({
+    title: 'Delete this webhook?',
+    body: [
       h(
         'p',
         null,
@@ -48,37 +99,18 @@ export function openDeleteWebhook(
         h('li', null, 'Leads themselves are kept; other webhooks are not affected.'),
       ),
       h('p', null, 'This cannot be undone.'),
-    ),
-    h('div', { class: 'dialog-footer' }, cancel, confirm),
-  );
-  const dialog = openDialog({
-    title: 'Delete this webhook?',
-    content: form,
-    initialFocus: cancel,
-  });
-  cancel.addEventListener('click', () => dialog.close());
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    confirm.disabled = true;
-    confirm.textContent = 'Deleting…';
-    try {
+    ],
+    confirmLabel: 'Delete webhook',
+    busyLabel: 'Deleting…',
+    danger: true,
+    failedPrefix: 'Not deleted: ',
+    focusCancel: true,
+    async act(dialog) {
       await api.deleteEndpoint(endpoint.id);
       dialog.close();
       ctx.toast(`Webhook “${endpoint.name}” deleted`);
       onDeleted();
-    } catch (error) {
-      replaceChildren(
-        problem,
-        h(
-          'p',
-          { class: 'notice notice-error' },
-          h('strong', null, 'Not deleted: '),
-          errorMessage(error),
-        ),
-      );
-      confirm.disabled = false;
-      confirm.textContent = 'Delete webhook';
-    }
+    },
   });
 }
 
@@ -87,16 +119,9 @@ export function openRotateSecret(
   endpoint: Endpoint,
   onRotated: () => void,
 ): void {
-  const cancel = h('button', { type: 'button', class: 'button' }, 'Cancel');
-  const confirm = h('button', { type: 'submit', class: 'button button-primary' }, 'Rotate secret');
-  const problem = h('div', { role: 'alert' });
-  const form = h(
-    'form',
-    { class: 'confirm-form' },
-    h(
-      'div',
-      { class: 'dialog-body' },
-      problem,
+  openConfirm({
+    title: 'Rotate the signing secret?',
+    body: [
       h(
         'p',
         null,
@@ -113,16 +138,11 @@ export function openRotateSecret(
         h('code', null, 'webhook-signature'),
         '), so your system keeps verifying while you switch it to the new one. After that, only the new secret signs.',
       ),
-    ),
-    h('div', { class: 'dialog-footer' }, cancel, confirm),
-  );
-  const dialog = openDialog({ title: 'Rotate the signing secret?', content: form });
-  cancel.addEventListener('click', () => dialog.close());
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    confirm.disabled = true;
-    confirm.textContent = 'Rotating…';
-    try {
+    ],
+    confirmLabel: 'Rotate secret',
+    busyLabel: 'Rotating…',
+    failedPrefix: 'Not rotated: ',
+    async act(dialog) {
       const rotated = await api.rotateSecret(endpoint.id);
       onRotated();
       const secret = h(
@@ -164,18 +184,6 @@ export function openRotateSecret(
         copy,
       );
       ctx.toast('Signing secret rotated');
-    } catch (error) {
-      replaceChildren(
-        problem,
-        h(
-          'p',
-          { class: 'notice notice-error' },
-          h('strong', null, 'Not rotated: '),
-          errorMessage(error),
-        ),
-      );
-      confirm.disabled = false;
-      confirm.textContent = 'Rotate secret';
-    }
+    },
   });
 }

@@ -19,6 +19,17 @@ export function heading(text: string): HTMLHeadingElement {
   return h('h1', { class: 'page-title', tabindex: '-1' }, text);
 }
 
+/** The trail above a page's heading: the webhook list, then the page the seller is on. */
+export function breadcrumb(current: string): HTMLElement {
+  return h(
+    'nav',
+    { class: 'breadcrumb', 'aria-label': 'Breadcrumb' },
+    h('a', { href: '/delivery', 'data-link': '' }, 'Notifications & Integrations'),
+    h('span', { 'aria-hidden': 'true' }, ' / '),
+    h('span', { 'aria-current': 'page' }, current),
+  );
+}
+
 export function loading(text = 'Loading…'): HTMLElement {
   return h(
     'p',

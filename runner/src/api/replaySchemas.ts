@@ -3,23 +3,7 @@
  * (routes/replay.ts); kept apart from schemas.ts only to keep files short.
  */
 import { z } from 'zod/v4';
-import { parseInstant } from '../../../core/instant.js';
-import { MESSAGE_TYPES, type MessageType } from '../../../core/types.js';
-
-const tuple = <T extends string>(values: readonly T[]) => values as unknown as [T, ...T[]];
-
-/** An instant by core's one rule (core/instant.ts), as a Date; the problem as core words it. */
-const Instant = z
-  .string()
-  .max(100, 'must be at most 100 characters')
-  .transform((text, ctx) => {
-    try {
-      return parseInstant(text);
-    } catch (err) {
-      ctx.issues.push({ code: 'custom', message: (err as Error).message, input: text });
-      return z.NEVER;
-    }
-  });
+import { Instant, MessageTypeEnum } from './schemas.js';
 
 /** `from` ≤ created_at < `to` (default now); `from` must be before `to`. */
 function range<T extends z.ZodRawShape>(shape: T) {
@@ -71,7 +55,7 @@ export const DeliveryView = z.object({
   id: z.string(),
   endpointId: z.string(),
   leadId: z.string(),
-  messageType: z.enum(tuple<MessageType>(MESSAGE_TYPES)),
+  messageType: MessageTypeEnum,
   test: z.boolean(),
   status: z
     .enum(['pending', 'sending', 'succeeded', 'failed', 'cancelled', 'superseded'])

@@ -121,8 +121,8 @@ export const EndpointPatchBody = z.strictObject({
 });
 export type EndpointPatchBody = z.output<typeof EndpointPatchBody>;
 
-/** An instant in a query string, by core's one rule (core/instant.ts), as a Date. */
-const QueryInstant = z
+/** An instant by core's one rule (core/instant.ts), as a Date; the problem as core words it. */
+export const Instant = z
   .string()
   .max(100, 'must be at most 100 characters')
   .transform((text, ctx) => {
@@ -134,10 +134,12 @@ const QueryInstant = z
     }
   });
 
+export const MessageTypeEnum = z.enum(tuple<MessageType>(MESSAGE_TYPES));
+
 export const HistoryQuery = z
   .object({
     status: z.enum(['success', 'failure']).optional(),
-    messageType: z.enum(tuple<MessageType>(MESSAGE_TYPES)).optional(),
+    messageType: MessageTypeEnum.optional(),
     leadId: z
       .string()
       .min(1)
@@ -150,8 +152,8 @@ export const HistoryQuery = z
       .transform((value) => value === 'true')
       .optional()
       .describe('true: Send test attempts only; false: real deliveries only'),
-    from: QueryInstant.optional().describe('Started at or after (ISO 8601)'),
-    to: QueryInstant.optional().describe('Started before (ISO 8601)'),
+    from: Instant.optional().describe('Started at or after (ISO 8601)'),
+    to: Instant.optional().describe('Started before (ISO 8601)'),
     cursor: z.string().min(1).max(500).optional().describe('nextCursor of the previous page'),
     limit: z.coerce
       .number({ error: `must be a whole number from 1 to ${HISTORY_MAX_LIMIT}` })
@@ -298,8 +300,6 @@ export const TestResultBody = z.object({
   contentType: z.string().nullable(),
   troubleshooting: TroubleshootingView,
 });
-
-const MessageTypeEnum = z.enum(tuple<MessageType>(MESSAGE_TYPES));
 
 export const AttemptView = z.object({
   id: z.string(),
