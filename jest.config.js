@@ -11,9 +11,11 @@ module.exports = {
   // .js suffixes in TypeScript imports (nodenext) point at the .ts sources under jest.
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testTimeout: 60000,
-  // Each test file has its own schema (or database) and its own servers on port 0, so files run
-  // side by side on both cores.
-  maxWorkers: 2,
+  // One test file at a time: the fault tests measure a real worker process's recording window,
+  // and a second file running beside it on a two-core machine starves that process enough to
+  // widen the window past what the test allows. `npm run test:unit`, which has no such tests,
+  // runs on both cores.
+  maxWorkers: 1,
   // `npm test -- --coverage` (as .ci/run does) prints the coverage of the code that runs under
   // node (the page's own code runs in Chromium and is not counted).
   collectCoverageFrom: [
