@@ -2,7 +2,7 @@
  * Meeting times (spec R4): stored and sent as ISO 8601 UTC with `+00:00`, and shown to the seller
  * in the lead's own time zone, e.g. `Wednesday, April 22, 2026 at 3:45 PM Eastern Daylight Time`.
  */
-import { DateTime, IANAZone } from 'luxon';
+import { IANAZone } from 'luxon';
 import { BoundedCache } from './boundedCache.js';
 import { parseInstant, utcInstantText } from './instant.js';
 import type { LeadRecord } from './types.js';
@@ -12,7 +12,6 @@ const UTC_ZONE = 'Etc/UTC';
 
 // Fixed so the text does not change with the host's locale settings.
 const LOCALE = 'en-US';
-const DISPLAY_FORMAT = "cccc, LLLL d, yyyy 'at' h:mm a ZZZZZ";
 
 // An IANA name starts with a letter (`Europe/Berlin`, `UTC`, `Etc/GMT+5`); the platform would
 // also take raw offsets such as `+02:00`, which are not zones and have no display name.
@@ -56,19 +55,50 @@ export function isValidTimeZone(zone: unknown): zone is string {
 }
 
 /**
- * The display string of a UTC instant in the lead's zone. A missing, empty or unknown zone falls
- * back to UTC instead of throwing: zones are validated when a lead is taken in (isValidTimeZone),
- * and a delivery should not fail over the display text of one field.
+ * One formatter per zone, which gives every part of the display text. Building an
+ * Intl.DateTimeFormat costs many times more than formatting with one, and luxon builds one for the
+ * zone's long name on every call; leads name few distinct zones, so the formatters are kept
+ * (bounded).
+ */
+const displayFormatters = new BoundedCache<string, Intl.DateTimeFormat>(1000);
+
+function displayFormatter(zone: string): Intl.DateTimeFormat {
+  let formatter = displayFormatters.get(zone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat(LOCALE, {
+      timeZone: zone,
+      calendar: 'gregory',
+      numberingSystem: 'latn',
+      weekday: 'long',
+      month: 'long',
+      day: 'numeric',
+      year: 'numeric',
+      hour: 'numeric',
+      minute: '2-digit',
+      hourCycle: 'h12',
+      timeZoneName: 'long',
+    });
+    displayFormatters.set(zone, formatter);
+  }
+  return formatter;
+}
+
+/**
+ * The display string of a UTC instant in the lead's zone, as `Wednesday, April 22, 2026 at
+ * 3:45 PM Eastern Daylight Time`. A missing, empty or unknown zone falls back to UTC instead of
+ * throwing: zones are validated when a lead is taken in (isValidTimeZone), and a delivery should
+ * not fail over the display text of one field.
  */
 export function formatMeetingTime(isoUtc: string, timeZone?: string | null): string {
-  const instant = DateTime.fromMillis(parseMeetingTime(isoUtc).getTime());
-  // IANAZone.create keeps "UTC" an IANA zone, whose long name is "Coordinated Universal Time"
-  // (luxon would otherwise turn "UTC" into its fixed-offset zone, named just "UTC").
-  const zone = IANAZone.create(isValidTimeZone(timeZone) ? timeZone : UTC_ZONE);
-  return instant
-    .setZone(zone)
-    .reconfigure({ locale: LOCALE, numberingSystem: 'latn', outputCalendar: 'gregory' })
-    .toFormat(DISPLAY_FORMAT);
+  const instant = parseMeetingTime(isoUtc);
+  const zone = isValidTimeZone(timeZone) ? timeZone : UTC_ZONE;
+  const part: Partial<Record<Intl.DateTimeFormatPartTypes, string>> = {};
+  for (const { type, value } of displayFormatter(zone).formatToParts(instant)) part[type] = value;
+  const year = (part.year ?? '').padStart(4, '0');
+  return (
+    `${part.weekday}, ${part.month} ${part.day}, ${year} at ` +
+    `${part.hour}:${part.minute} ${part.dayPeriod} ${part.timeZoneName}`
+  );
 }
 
 /**

@@ -78,6 +78,7 @@ describe('caches in core/', () => {
     expect(caches.sort()).toEqual([
       'deliver.ts lookupDispatchers: WeakMap',
       'deliver.ts targets: BoundedCache',
+      'meeting.ts displayFormatters: BoundedCache',
       'meeting.ts zoneValidity: BoundedCache',
       'names.ts lastAccepted: BoundedCache',
       'signing.ts keysBySecretList: WeakMap',

@@ -1,4 +1,6 @@
 /** R4: meeting times in UTC with +00:00, and displayed in the lead's own zone (DST-aware). */
+import { DateTime, IANAZone } from 'luxon';
+
 import {
   formatMeetingTime,
   isValidTimeZone,
@@ -128,6 +130,65 @@ describe('R4 formatMeetingTime in the lead zone', () => {
       );
     },
   );
+});
+
+describe('R4 formatMeetingTime against luxon', () => {
+  // The display text was luxon's `cccc, LLLL d, yyyy 'at' h:mm a ZZZZZ` in en-US; it is now built
+  // from one cached Intl formatter per zone and must read the same, hour for hour across years
+  // of DST changes, in zones with odd offsets and with the fallback zone.
+  const zones = [
+    'America/New_York',
+    'America/St_Johns',
+    'America/Los_Angeles',
+    'America/Sao_Paulo',
+    'Europe/Berlin',
+    'Europe/London',
+    'Europe/Dublin',
+    'Asia/Kolkata',
+    'Asia/Kathmandu',
+    'Asia/Tokyo',
+    'Australia/Lord_Howe',
+    'Pacific/Chatham',
+    'Pacific/Kiritimati',
+    'Etc/GMT+5',
+    'UTC',
+    'Etc/UTC',
+    'Mars/Olympus_Mons',
+    null,
+  ];
+  const byLuxon = (iso: string, zone: string | null) =>
+    DateTime.fromISO(iso)
+      .setZone(IANAZone.create(zone && IANAZone.isValidZone(zone) ? zone : 'Etc/UTC'))
+      .reconfigure({ locale: 'en-US', numberingSystem: 'latn', outputCalendar: 'gregory' })
+      .toFormat("cccc, LLLL d, yyyy 'at' h:mm a ZZZZZ");
+
+  // Every 53 h 11 min over two years (each hour of the day, each weekday), and every hour
+  // on the days around the DST changes of the zones above.
+  const instants: number[] = [];
+  for (let at = Date.UTC(2026, 0, 1); at < Date.UTC(2028, 0, 1); at += (53 * 60 + 11) * 60_000)
+    instants.push(at);
+  for (const day of [
+    '2026-03-08',
+    '2026-03-29',
+    '2026-04-05',
+    '2026-09-27',
+    '2026-10-25',
+    '2026-11-01',
+  ]) {
+    const start = Date.parse(`${day}T00:00:00Z`) - 24 * 3_600_000;
+    for (let step = 0; step < 48; step++) instants.push(start + step * 3_600_000);
+  }
+
+  test.each(zones)('%p', (zone) => {
+    const mismatches: string[] = [];
+    for (const at of instants) {
+      const iso = new Date(at).toISOString().replace('.000Z', '+00:00');
+      const ours = formatMeetingTime(iso, zone);
+      const theirs = byLuxon(iso, zone);
+      if (ours !== theirs) mismatches.push(`${iso}: ${ours} ≠ ${theirs}`);
+    }
+    expect(mismatches.slice(0, 5)).toEqual([]);
+  });
 });
 
 describe('R4 isValidTimeZone', () => {
