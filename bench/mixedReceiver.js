@@ -1,12 +1,13 @@
 // The webhook sink of the receiver scenarios (P7–P9), in its own process. Real receivers differ,
 // so the request path chooses how this one answers: `/now` at once, `/delay/<ms>` after that many
-// milliseconds, `/hang` never (the socket stays open until the runner gives up on it). Like
+// milliseconds, `/hang` never (the socket stays open until the runner gives up on it), `/floor` at
+// once, counted apart (bench/latency-floor.js's posts, beside the worker's). Like
 // bench/receiver.js it remembers when each webhook-id first arrived (wall clock, fractional ms);
 // it also counts the ids that came again, and the requests open at once, per class.
 const http = require('node:http');
 
 const now = () => performance.timeOrigin + performance.now();
-const CLASSES = ['now', 'delay', 'hang'];
+const CLASSES = ['now', 'delay', 'hang', 'floor'];
 /** Thousands of runner connections may open at the same moment (P9); the kernel caps it anyway. */
 const LISTEN_BACKLOG = 4096;
 
@@ -25,6 +26,7 @@ function freshStats() {
 /** `/delay/200` → { name: 'delay', delayMs: 200 }; any other path answers at once. */
 function behaviourOf(url) {
   if (url.startsWith('/hang')) return { name: 'hang' };
+  if (url.startsWith('/floor')) return { name: 'floor' };
   const delay = /^\/delay\/(\d+)/.exec(url);
   if (delay) return { name: 'delay', delayMs: Number(delay[1]) };
   return { name: 'now' };

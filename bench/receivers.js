@@ -1,6 +1,7 @@
 // The receiver scenarios of issue 18 (P7–P9): sellers whose receivers answer at once, after a
 // delay or never, against the real API and worker processes of one runner root (this checkout, or
 // a baseline prepared by bench/baseline.js), with bench/mixedReceiver.js as every receiver.
+const os = require('node:os');
 const pg = require('pg');
 const lib = require('./lib');
 const { LEAD, anyOpen, intake } = require('./scenarios');
@@ -63,12 +64,23 @@ async function untilDue(due) {
 }
 
 /**
+ * The API of `root`. BENCH_API_NICE=10 lowers its CPU priority (a diagnosis in bench/history.md:
+ * how much of the receivers' tail under a burst is the worker's share of the CPU, which it
+ * shares with the API when both run on one machine).
+ */
+async function startApi(root, databaseUrl) {
+  const api = await lib.startRunner('api', databaseUrl, {}, { root });
+  if (process.env.BENCH_API_NICE) os.setPriority(api.child.pid, Number(process.env.BENCH_API_NICE));
+  return api;
+}
+
+/**
  * An API and a worker of `root`; the worker gets the capacity settings, and its circuit breaker
  * is off: with it, ten timeouts pause a hanging endpoint (10 s or more into a run), and the old
  * code's figures would then depend on how long a run lasts rather than on hanging receivers.
  */
 async function startRunners(root, databaseUrl) {
-  const api = await lib.startRunner('api', databaseUrl, {}, { root });
+  const api = await startApi(root, databaseUrl);
   const worker = await lib.startRunner(
     'worker',
     databaseUrl,
@@ -78,6 +90,7 @@ async function startRunners(root, databaseUrl) {
   const client = lib.api(api.baseUrl);
   return {
     client,
+    api,
     worker,
     stop: async () => {
       await client.close();
@@ -271,7 +284,7 @@ async function deliveryCounts(databaseUrl) {
  * start until no delivery is open (as P1's).
  */
 async function manySlowEndpoints({ root, databaseUrl, receiver, endpoints, leads, delayMs }) {
-  const api = await lib.startRunner('api', databaseUrl, {}, { root });
+  const api = await startApi(root, databaseUrl);
   const client = lib.api(api.baseUrl);
   let endpointIds;
   try {
@@ -331,6 +344,7 @@ module.exports = {
   realReceivers,
   realReceiversSteady,
   sendLead,
+  spreadClasses,
   startRunners,
   summary,
   untilDue,
