@@ -18,6 +18,7 @@ const { fork } = require('node:child_process');
 const pg = require('pg');
 const lib = require('./lib');
 const {
+  INTAKE_CONCURRENCY,
   P7_MIX,
   createSellers,
   sendLead,
@@ -28,7 +29,6 @@ const {
 
 const LEADS = Number(process.env.LEADS || 2000);
 const RUNS = Number(process.env.RUNS || 3);
-const INTAKE_CONCURRENCY = 32;
 const ROOT = path.join(__dirname, '..');
 const DATABASE = lib.ownDatabaseName('ld_bench_floor');
 const BUCKET_MS = 500;

@@ -336,6 +336,7 @@ async function manySlowEndpoints({ root, databaseUrl, receiver, endpoints, leads
 
 module.exports = {
   DELIVERED_TIMEOUT_MS,
+  INTAKE_CONCURRENCY,
   P7_MIX,
   createSellers,
   inFlightLabel,
