@@ -178,17 +178,23 @@ export function exchange(request: ExchangeRequest): Promise<ExchangeResponse> {
       fail(cancelled);
     }
 
+    const onDeadline = (): void => {
+      if (settled) return;
+      if (statusCode > 0) {
+        resolveWithResponse();
+        controller?.abort(attemptTimeout());
+        return;
+      }
+      const timeout = attemptTimeout();
+      if (controller) controller.abort(timeout);
+      else fail(timeout);
+    };
+    // The deadline is judged one loop turn late, after the I/O that is already waiting. When this
+    // process was busy (a long GC, CPU starvation) past the deadline, the event loop runs due
+    // timers before it reads sockets: an answer the receiver sent in time would be taken for a
+    // timeout, and the lead sent to it again.
     const timer = setTimeout(
-      () => {
-        if (statusCode > 0) {
-          resolveWithResponse();
-          controller?.abort(attemptTimeout());
-          return;
-        }
-        const timeout = attemptTimeout();
-        if (controller) controller.abort(timeout);
-        else fail(timeout);
-      },
+      () => setImmediate(onDeadline),
       Math.max(0, request.deadline - performance.now()),
     );
 

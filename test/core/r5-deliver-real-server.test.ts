@@ -66,6 +66,24 @@ describe('R5 timeout', () => {
       responseExcerpt: 'accepted, still talking',
     });
   });
+
+  test('an answer that came in while the sender was busy past its deadline still counts', async () => {
+    // The receiver answers at once; the sending process then blocks its event loop past the
+    // deadline (a long GC or CPU starvation does the same). When the loop turns again, the
+    // deadline timer and the answer waiting on the socket are both due: the receiver took the
+    // lead in time, so this is a success, not a timeout that would send the lead again.
+    const url = await listen((_req, res) => {
+      res.on('finish', () => {
+        const until = performance.now() + 300;
+        while (performance.now() < until) {
+          // busy: the answer is in the sender's socket buffer, unread
+        }
+      });
+      res.writeHead(200, { 'Content-Type': 'text/plain' }).end('took it');
+    });
+    const result = await sendWebhook(request(url, 100));
+    expect(result).toMatchObject({ success: true, statusCode: 200, responseExcerpt: 'took it' });
+  });
 });
 
 describe('R6 network failures', () => {
