@@ -27,6 +27,8 @@ export interface Config {
   logLevel: LogLevel;
   /** Deliveries a worker process holds at once (WORKER_MAX_IN_FLIGHT). */
   workerMaxInFlight: number;
+  /** Lead intakes an API process writes to the database at once (INTAKE_MAX_TRANSACTIONS). */
+  intakeMaxTransactions: number;
   /** Requests open at once per endpoint and worker process (ENDPOINT_MAX_IN_FLIGHT). */
   endpointMaxInFlight: number;
   /** The runner's tables live in this PostgreSQL schema (DATABASE_SCHEMA); unset: search_path default. */
@@ -127,6 +129,7 @@ export function loadConfig(
     retryScheduleMs: parsed.RETRY_SCHEDULE,
     logLevel: parsed.LOG_LEVEL,
     workerMaxInFlight: parsed.WORKER_MAX_IN_FLIGHT,
+    intakeMaxTransactions: parsed.INTAKE_MAX_TRANSACTIONS,
     endpointMaxInFlight: parsed.ENDPOINT_MAX_IN_FLIGHT,
     databaseSchema: parsed.DATABASE_SCHEMA,
     bossSchema: parsed.PGBOSS_SCHEMA,

@@ -5,6 +5,12 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { QueueDepth } from './queue.js';
 
+/** Lead intakes of this process writing to the database, and waiting for a slot to. */
+export interface IntakeCounts {
+  active: number;
+  waiting: number;
+}
+
 export const registry = new Registry();
 // The event loop delay is sampled ten times less often than prom-client's default, which wakes
 // each idle process a hundred times a second and costs an idle runner real CPU, for a gauge
@@ -56,5 +62,25 @@ new Gauge({
     } catch {
       // A scrape must not fail because the database is briefly unreachable.
     }
+  },
+});
+
+let intakeSource: (() => IntakeCounts) | null = null;
+
+/** Where the intake gauge reads from on scrape (the app sets its intake slots' counts). */
+export function setIntakeCountsSource(source: (() => IntakeCounts) | null): void {
+  intakeSource = source;
+}
+
+new Gauge({
+  name: 'lead_delivery_intake_transactions',
+  help: 'Lead intakes of this process by state: writing to the database (active), or waiting for one of the INTAKE_MAX_TRANSACTIONS slots (waiting)',
+  labelNames: ['state'] as const,
+  registers: [registry],
+  collect() {
+    if (!intakeSource) return;
+    const counts = intakeSource();
+    this.set({ state: 'active' }, counts.active);
+    this.set({ state: 'waiting' }, counts.waiting);
   },
 });

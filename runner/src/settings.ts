@@ -166,6 +166,13 @@ export const SETTINGS = {
       "requests open at once per endpoint and worker process (an endpoint's maxConcurrency, when smaller, wins): the most a hanging receiver takes",
     parse: integer(1, 10_000),
   },
+  INTAKE_MAX_TRANSACTIONS: {
+    type: 'integer 1–1000',
+    default: '2',
+    description:
+      "lead intakes (new leads, meeting changes) an API process writes to the database at once; the rest wait their turn in the process. Few keep the database's CPU for the worker's claims and records during a burst; raise it for a database with many cores",
+    parse: integer(1, 1000),
+  },
   DATABASE_SCHEMA: {
     type: 'schema name',
     description: "PostgreSQL schema of the runner's tables; unset: the search_path's",

@@ -4,12 +4,13 @@
  */
 import express, { type Express } from 'express';
 import { packageVersion } from '../../../core/version.js';
-import { setQueueDepthSource } from '../metrics.js';
+import { setIntakeCountsSource, setQueueDepthSource } from '../metrics.js';
 import { ssrfEndpointUrlValidator } from '../security/ssrfGuard.js';
 import { createSecretBox } from '../store/secretBox.js';
 import type { AppDeps, ResolvedDeps } from './deps.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { refuseUnsafeBody, refuseUnsafeUrl, verifyUtf8Body } from './inputSafety.js';
+import { createIntakeSlots } from './intake.js';
 import { buildOpenApi } from './openapi.js';
 import { requestLog } from './requestLog.js';
 import { defineRoute, registerRoutes, type AnyRoute } from './route.js';
@@ -73,8 +74,10 @@ export function createApp(deps: AppDeps): Express {
     ...deps,
     box: deps.box ?? createSecretBox(deps.config.secretsKey),
     validateEndpointUrl: deps.validateEndpointUrl ?? ssrfEndpointUrlValidator,
+    intakeSlots: createIntakeSlots(deps.config.intakeMaxTransactions),
   };
   setQueueDepthSource(() => deps.queue.depth());
+  setIntakeCountsSource(() => resolved.intakeSlots.counts());
 
   const app = express();
   app.disable('x-powered-by');

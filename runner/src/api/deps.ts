@@ -6,6 +6,7 @@ import type { Db } from '../db/types.js';
 import type { DeliveryQueue } from '../queue.js';
 import type { Endpoint } from '../store/endpoints.js';
 import type { SecretBox } from '../store/secretBox.js';
+import type { IntakeSlots } from './intake.js';
 
 /** The result of "Send test" (R7): one real attempt with the catalogue's sample lead. */
 export interface TestResult {
@@ -50,4 +51,6 @@ export interface AppDeps {
 export interface ResolvedDeps extends AppDeps {
   box: SecretBox;
   validateEndpointUrl: EndpointUrlValidator;
+  /** This app's gate of INTAKE_MAX_TRANSACTIONS. */
+  intakeSlots: IntakeSlots;
 }

@@ -3,6 +3,8 @@
  * The lead row, its deliveries and their queue jobs are written in ONE transaction: a lead is
  * never accepted and lost, and a failure leaves nothing behind.
  */
+import pLimit from 'p-limit';
+
 import { BoundedCache } from '../../../core/boundedCache.js';
 import { MEETING_FIELD_KEYS } from '../../../core/catalogue.js';
 import { parseInstant, utcInstantText } from '../../../core/instant.js';
@@ -26,9 +28,38 @@ export interface LeadEventResult {
   deliveries: Array<{ id: string; endpointId: string; messageType: MessageType }>;
 }
 
+/** The gate of INTAKE_MAX_TRANSACTIONS: one per API process. */
+export interface IntakeSlots {
+  /** Runs one intake's transaction once a slot is free. */
+  run<T>(transaction: () => Promise<T>): Promise<T>;
+  /** Intakes writing now, and intakes waiting for a slot. */
+  counts(): { active: number; waiting: number };
+}
+
 export interface IntakeDeps {
   db: Db;
   queue: JobQueue;
+  /** None: every intake writes at once. */
+  intakeSlots?: IntakeSlots;
+}
+
+/**
+ * At most `max` intake transactions of this process at once; the others wait here, in order.
+ * A burst of leads would otherwise run as many transactions side by side as the pool has
+ * connections: on a database with few cores, their backends then take the CPU that the worker's
+ * claims and records need, and every lead of the burst waits longer for its delivery. Waiting
+ * in the process costs a queued callback; the transaction itself is as short as before.
+ */
+export function createIntakeSlots(max: number): IntakeSlots {
+  const limit = pLimit(max);
+  return {
+    run: (transaction) => limit(transaction),
+    counts: () => ({ active: limit.activeCount, waiting: limit.pendingCount }),
+  };
+}
+
+function inIntakeSlot<T>(deps: IntakeDeps, transaction: () => Promise<T>): Promise<T> {
+  return deps.intakeSlots ? deps.intakeSlots.run(transaction) : transaction();
 }
 
 const FOREIGN_KEY_VIOLATION = '23503';
@@ -161,22 +192,33 @@ function rememberDeliveries(leadOrderId: string, count: number): void {
   deliveriesPerLeadOrder.set(leadOrderId, count);
 }
 
+function noLeadOrder(leadOrderId: string): ApiError {
+  return notFound('lead order', [
+    { path: 'leadOrderId', message: `no lead order "${leadOrderId}"` },
+  ]);
+}
+
 /** POST /v1/leads: the lead, its deliveries and their jobs in one transaction. */
 export async function acceptLead(
   deps: IntakeDeps,
   input: { leadOrderId: string; lead: LeadRecord },
 ): Promise<LeadEventResult> {
-  const noLeadOrder = () =>
-    notFound('lead order', [
-      { path: 'leadOrderId', message: `no lead order "${input.leadOrderId}"` },
-    ]);
   const leadOrder = await getLeadOrderCached(deps.db, input.leadOrderId);
-  if (!leadOrder) throw noLeadOrder();
+  if (!leadOrder) throw noLeadOrder(input.leadOrderId);
   const data = prepareLead(input.lead, leadOrder);
-  const leadId = data.leadId as string;
   const deliveryIds = Array.from({ length: expectedDeliveries(leadOrder.id) }, () =>
     newId('delivery'),
   );
+  return inIntakeSlot(deps, () => acceptInTransaction(deps, leadOrder, data, deliveryIds));
+}
+
+async function acceptInTransaction(
+  deps: IntakeDeps,
+  leadOrder: LeadOrder,
+  data: LeadRecord,
+  deliveryIds: string[],
+): Promise<LeadEventResult> {
+  const leadId = data.leadId as string;
   return deps.db.transaction(async (tx) => {
     const result = await createNewLead(tx, deps.queue, {
       id: leadId,
@@ -187,7 +229,7 @@ export async function acceptLead(
     }).catch((error: unknown) => {
       if ((error as { code?: string }).code !== FOREIGN_KEY_VIOLATION) throw error;
       forgetLeadOrder(deps.db, leadOrder.id);
-      throw noLeadOrder();
+      throw noLeadOrder(leadOrder.id);
     });
     if (!result.inserted) {
       throw new ApiError(409, 'lead_exists', `lead "${leadId}" already exists`, [
@@ -224,6 +266,14 @@ export async function changeMeeting(
       throw validationFailed([{ path: 'requestedMeetingTime', message: (err as Error).message }]);
     }
   }
+  return inIntakeSlot(deps, () => meetingInTransaction(deps, leadId, normalized));
+}
+
+async function meetingInTransaction(
+  deps: IntakeDeps,
+  leadId: string,
+  normalized: string | null,
+): Promise<LeadEventResult> {
   return deps.db.transaction(async (tx) => {
     const lead = await getLead(tx, leadId, { forUpdate: true });
     if (!lead) throw notFound('lead', [{ path: 'id', message: `no lead "${leadId}"` }]);
