@@ -114,7 +114,7 @@ function p9Rows(label, p9) {
   return [
     {
       id: 'P9',
-      what: `${label}: P9 ${p9.deliveries} deliveries to ${P9_ENDPOINTS} endpoints answering after ${P9_DELAY_MS / 1000} s: deliveries/s (${receivers.inFlightLabel()})`,
+      what: `${label}: P9 ${p9.deliveries} deliveries to ${P9_ENDPOINTS} endpoints answering after ${P9_DELAY_MS / 1000} s: deliveries/s (${receivers.capacityLabel()})`,
       value:
         `${fmt(p9.perSecond)} /s (${fmt(p9.seconds, 1)} s; peak ${p9.peakOpen} open requests` +
         `${p9.failedAttempts ? `; ${p9.failedAttempts} failed attempts` : ''}` +
@@ -214,8 +214,8 @@ function receiverMethod(versions) {
   breaker is off (CIRCUIT_BREAKER_THRESHOLD=0): otherwise ten timeouts pause a hanging endpoint,
   10 s or more into a run, and the old code's figures would depend on the run's length. Runner
   versions: ${versions.map((v) => v.label).join(', ')} (BENCH_BASELINE=<ref> adds a baseline, run
-  right before this checkout in each scenario). The worker's capacity settings:
-  ${receivers.inFlightLabel()}.
+  right before this checkout in each scenario). The runner's capacity settings:
+  ${receivers.capacityLabel()}.
 - P7: ${sellers} sellers (${mix.delayed} receivers answering after 200 ms, ${mix.immediate} at once, ${mix.hanging} never), the
   leads to them in turn, 32 POSTs at a time. Arrivals/s of a class: its deliveries over the time
   from the first POST to its last arrival. P7a: the last arrival of the two answering classes after

@@ -15,8 +15,15 @@ const CLASSES = {
 /** P7's sellers: most receivers answer after ~200 ms, some at once, a few never. */
 const P7_MIX = { immediate: 8, delayed: 40, hanging: 2 };
 const ENDPOINT_TIMEOUT_MS = 10_000;
-/** The issue 18 capacity settings: given to the worker only when set for the benchmark. */
-const IN_FLIGHT_SETTINGS = ['WORKER_MAX_IN_FLIGHT', 'ENDPOINT_MAX_IN_FLIGHT'];
+/**
+ * The capacity settings: given to the runner's processes only when set for the benchmark (the
+ * API reads INTAKE_MAX_TRANSACTIONS, the worker the others).
+ */
+const CAPACITY_SETTINGS = [
+  'WORKER_MAX_IN_FLIGHT',
+  'ENDPOINT_MAX_IN_FLIGHT',
+  'INTAKE_MAX_TRANSACTIONS',
+];
 /**
  * A worker finishes its in-flight deliveries on SIGTERM, which with hanging receivers is their
  * whole timeout; the scenario has its figures by then, and its database is dropped after.
@@ -28,15 +35,15 @@ const DELIVERED_TIMEOUT_MS = 180_000;
 /** How much longer a run waits for the hanging class's requests, which are only reported. */
 const HANGING_ARRIVAL_WAIT_MS = 15_000;
 
-function inFlightEnv() {
+function capacityEnv() {
   return Object.fromEntries(
-    IN_FLIGHT_SETTINGS.filter((name) => process.env[name]).map((name) => [name, process.env[name]]),
+    CAPACITY_SETTINGS.filter((name) => process.env[name]).map((name) => [name, process.env[name]]),
   );
 }
 
-/** "WORKER_MAX_IN_FLIGHT=default, ENDPOINT_MAX_IN_FLIGHT=50": what the worker was given. */
-function inFlightLabel() {
-  return IN_FLIGHT_SETTINGS.map((name) => `${name}=${process.env[name] || 'default'}`).join(', ');
+/** "WORKER_MAX_IN_FLIGHT=default, ENDPOINT_MAX_IN_FLIGHT=50, …": what the runner was given. */
+function capacityLabel() {
+  return CAPACITY_SETTINGS.map((name) => `${name}=${process.env[name] || 'default'}`).join(', ');
 }
 
 function summary(values) {
@@ -69,13 +76,13 @@ async function untilDue(due) {
  * shares with the API when both run on one machine).
  */
 async function startApi(root, databaseUrl) {
-  const api = await lib.startRunner('api', databaseUrl, {}, { root });
+  const api = await lib.startRunner('api', databaseUrl, capacityEnv(), { root });
   if (process.env.BENCH_API_NICE) os.setPriority(api.child.pid, Number(process.env.BENCH_API_NICE));
   return api;
 }
 
 /**
- * An API and a worker of `root`; the worker gets the capacity settings, and its circuit breaker
+ * An API and a worker of `root`; both get the capacity settings, and the worker's circuit breaker
  * is off: with it, ten timeouts pause a hanging endpoint (10 s or more into a run), and the old
  * code's figures would then depend on how long a run lasts rather than on hanging receivers.
  */
@@ -84,7 +91,7 @@ async function startRunners(root, databaseUrl) {
   const worker = await lib.startRunner(
     'worker',
     databaseUrl,
-    { ...inFlightEnv(), CIRCUIT_BREAKER_THRESHOLD: '0' },
+    { ...capacityEnv(), CIRCUIT_BREAKER_THRESHOLD: '0' },
     { root },
   );
   const client = lib.api(api.baseUrl);
@@ -305,7 +312,7 @@ async function manySlowEndpoints({ root, databaseUrl, receiver, endpoints, leads
     await api.stop();
   }
   await receiver.reset();
-  const worker = await lib.startRunner('worker', databaseUrl, inFlightEnv(), { root });
+  const worker = await lib.startRunner('worker', databaseUrl, capacityEnv(), { root });
   const started = performance.now();
   const poller = new pg.Client({ connectionString: databaseUrl });
   await poller.connect();
@@ -339,7 +346,7 @@ module.exports = {
   INTAKE_CONCURRENCY,
   P7_MIX,
   createSellers,
-  inFlightLabel,
+  capacityLabel,
   keep,
   manySlowEndpoints,
   realReceivers,
