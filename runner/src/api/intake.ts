@@ -21,6 +21,7 @@ import {
   type LeadOrder,
 } from '../store/leadOrders.js';
 import { getLead, updateLeadData } from '../store/leads.js';
+import type { IntakeCounts } from '../metrics.js';
 import { ApiError, notFound, validationFailed, type ErrorDetail } from './errors.js';
 
 export interface LeadEventResult {
@@ -33,14 +34,13 @@ export interface IntakeSlots {
   /** Runs one intake's transaction once a slot is free. */
   run<T>(transaction: () => Promise<T>): Promise<T>;
   /** Intakes writing now, and intakes waiting for a slot. */
-  counts(): { active: number; waiting: number };
+  counts(): IntakeCounts;
 }
 
 export interface IntakeDeps {
   db: Db;
   queue: JobQueue;
-  /** None: every intake writes at once. */
-  intakeSlots?: IntakeSlots;
+  intakeSlots: IntakeSlots;
 }
 
 /**
@@ -56,10 +56,6 @@ export function createIntakeSlots(max: number): IntakeSlots {
     run: (transaction) => limit(transaction),
     counts: () => ({ active: limit.activeCount, waiting: limit.pendingCount }),
   };
-}
-
-function inIntakeSlot<T>(deps: IntakeDeps, transaction: () => Promise<T>): Promise<T> {
-  return deps.intakeSlots ? deps.intakeSlots.run(transaction) : transaction();
 }
 
 const FOREIGN_KEY_VIOLATION = '23503';
@@ -206,47 +202,40 @@ export async function acceptLead(
   const leadOrder = await getLeadOrderCached(deps.db, input.leadOrderId);
   if (!leadOrder) throw noLeadOrder(input.leadOrderId);
   const data = prepareLead(input.lead, leadOrder);
+  const leadId = data.leadId as string;
   const deliveryIds = Array.from({ length: expectedDeliveries(leadOrder.id) }, () =>
     newId('delivery'),
   );
-  return inIntakeSlot(deps, () => acceptInTransaction(deps, leadOrder, data, deliveryIds));
-}
-
-async function acceptInTransaction(
-  deps: IntakeDeps,
-  leadOrder: LeadOrder,
-  data: LeadRecord,
-  deliveryIds: string[],
-): Promise<LeadEventResult> {
-  const leadId = data.leadId as string;
-  return deps.db.transaction(async (tx) => {
-    const result = await createNewLead(tx, deps.queue, {
-      id: leadId,
-      sellerId: leadOrder.sellerId,
-      leadOrderId: leadOrder.id,
-      data,
-      deliveryIds,
-    }).catch((error: unknown) => {
-      if ((error as { code?: string }).code !== FOREIGN_KEY_VIOLATION) throw error;
-      forgetLeadOrder(deps.db, leadOrder.id);
-      throw noLeadOrder(leadOrder.id);
-    });
-    if (!result.inserted) {
-      throw new ApiError(409, 'lead_exists', `lead "${leadId}" already exists`, [
-        {
-          path: 'lead.leadId',
-          message:
-            'a lead with this id was already taken in; use POST /v1/leads/:id/meeting for changes',
-        },
-      ]);
-    }
-    const { deliveries } = result;
-    rememberDeliveries(leadOrder.id, deliveries.length);
-    return {
-      leadId,
-      deliveries: deliveries.map((d) => ({ ...d, messageType: 'new_lead' as const })),
-    };
-  });
+  return deps.intakeSlots.run(() =>
+    deps.db.transaction(async (tx) => {
+      const result = await createNewLead(tx, deps.queue, {
+        id: leadId,
+        sellerId: leadOrder.sellerId,
+        leadOrderId: leadOrder.id,
+        data,
+        deliveryIds,
+      }).catch((error: unknown) => {
+        if ((error as { code?: string }).code !== FOREIGN_KEY_VIOLATION) throw error;
+        forgetLeadOrder(deps.db, leadOrder.id);
+        throw noLeadOrder(leadOrder.id);
+      });
+      if (!result.inserted) {
+        throw new ApiError(409, 'lead_exists', `lead "${leadId}" already exists`, [
+          {
+            path: 'lead.leadId',
+            message:
+              'a lead with this id was already taken in; use POST /v1/leads/:id/meeting for changes',
+          },
+        ]);
+      }
+      const { deliveries } = result;
+      rememberDeliveries(leadOrder.id, deliveries.length);
+      return {
+        leadId,
+        deliveries: deliveries.map((d) => ({ ...d, messageType: 'new_lead' as const })),
+      };
+    }),
+  );
 }
 
 /**
@@ -266,28 +255,22 @@ export async function changeMeeting(
       throw validationFailed([{ path: 'requestedMeetingTime', message: (err as Error).message }]);
     }
   }
-  return inIntakeSlot(deps, () => meetingInTransaction(deps, leadId, normalized));
-}
-
-async function meetingInTransaction(
-  deps: IntakeDeps,
-  leadId: string,
-  normalized: string | null,
-): Promise<LeadEventResult> {
-  return deps.db.transaction(async (tx) => {
-    const lead = await getLead(tx, leadId, { forUpdate: true });
-    if (!lead) throw notFound('lead', [{ path: 'id', message: `no lead "${leadId}"` }]);
-    const current = lead.data.requestedMeetingTime ?? null;
-    if (current === normalized) return { leadId, deliveries: [] };
-    const data = withMeetingFields({ ...lead.data, requestedMeetingTime: normalized });
-    const updated = await updateLeadData(tx, leadId, data);
-    const deliveries = await fanOut(tx, deps.queue, {
-      sellerId: lead.sellerId,
-      leadOrderId: lead.leadOrderId,
-      leadId,
-      snapshot: updated?.data ?? data,
-      messageType: 'lead_update',
-    });
-    return { leadId, deliveries };
-  });
+  return deps.intakeSlots.run(() =>
+    deps.db.transaction(async (tx) => {
+      const lead = await getLead(tx, leadId, { forUpdate: true });
+      if (!lead) throw notFound('lead', [{ path: 'id', message: `no lead "${leadId}"` }]);
+      const current = lead.data.requestedMeetingTime ?? null;
+      if (current === normalized) return { leadId, deliveries: [] };
+      const data = withMeetingFields({ ...lead.data, requestedMeetingTime: normalized });
+      const updated = await updateLeadData(tx, leadId, data);
+      const deliveries = await fanOut(tx, deps.queue, {
+        sellerId: lead.sellerId,
+        leadOrderId: lead.leadOrderId,
+        leadId,
+        snapshot: updated?.data ?? data,
+        messageType: 'lead_update',
+      });
+      return { leadId, deliveries };
+    }),
+  );
 }
