@@ -2,22 +2,13 @@
  * The delivery settings of the environment: schemas for shared servers, the circuit breaker, and
  * what the runtime gives n8n-core (its user folder and an encryption key).
  */
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config.js';
+import { configProblems } from '../helpers/config.js';
 import { parseDuration } from '../../src/settings.js';
 import { n8nEncryptionKey, prepareN8nEnvironment } from '../../src/engine/n8nEnvironment.js';
 
 const quiet = { notice: () => {} };
 const base = { PROVIDER_API_KEY: 'provider-key-0123456789', SECRETS_KEY: 'cd'.repeat(32) };
-
-function problems(env: NodeJS.ProcessEnv): string[] {
-  try {
-    loadConfig(env, quiet);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 test('defaults: no schemas, breaker after 10 failures with a 30 s cool-down', () => {
   expect(loadConfig(base, quiet)).toMatchObject({
@@ -46,7 +37,7 @@ test('schemas and breaker settings are read and checked, each problem naming its
     circuitBreakerThreshold: 0,
     circuitBreakerCooldownMs: 120_000,
   });
-  const found = problems({
+  const found = configProblems({
     ...base,
     DATABASE_SCHEMA: 'Tenant-A',
     PGBOSS_SCHEMA: '1boss',

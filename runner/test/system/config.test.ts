@@ -2,23 +2,14 @@
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config.js';
+import { configProblems } from '../helpers/config.js';
 import { isAllowedPrivateTarget, parseAllowedTargets } from '../../src/security/allowedTargets.js';
 import { parseRetrySchedule } from '../../src/settings.js';
 
 const KEY_HEX = 'ab'.repeat(32);
 const quiet = { notice: () => {} };
 const base = { PROVIDER_API_KEY: 'provider-key-0123456789', SECRETS_KEY: KEY_HEX };
-
-function problems(env: NodeJS.ProcessEnv): string[] {
-  try {
-    loadConfig(env, quiet);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 test('defaults', () => {
   const config = loadConfig(base, { ...quiet, cwd: '/srv/app' });
@@ -89,13 +80,13 @@ test.each([
   [{ WORKER_MAX_IN_FLIGHT: '1.5' }, 'WORKER_MAX_IN_FLIGHT'],
   [{ PROVIDER_API_KEY: 'short' }, 'PROVIDER_API_KEY'],
 ])('%j is refused naming %s', (env, name) => {
-  const found = problems({ ...base, ...env });
+  const found = configProblems({ ...base, ...env });
   expect(found).toHaveLength(1);
   expect(found[0]).toMatch(new RegExp(`^${name} `));
 });
 
 test('all problems are reported together', () => {
-  const found = problems({ ...base, PORT: 'x', LOG_LEVEL: 'y' });
+  const found = configProblems({ ...base, PORT: 'x', LOG_LEVEL: 'y' });
   expect(found.map((p) => p.split(' ')[0]).sort()).toEqual(['LOG_LEVEL', 'PORT']);
   expect(() => loadConfig({ ...base, PORT: 'x' }, quiet)).toThrow(
     /Invalid configuration:\n {2}- PORT/,
