@@ -26,7 +26,7 @@ import { PgliteDb } from './db/pglite.js';
 import { statementName } from './db/preparedStatements.js';
 import { listenForJobs, type JobNotificationListener } from './jobNotifications.js';
 import { POOL_IDLE_TIMEOUT_MS, PostgresDb } from './db/postgres.js';
-import type { Db } from './db/types.js';
+import type { Db, Sql } from './db/types.js';
 
 export type PgBossModule = typeof import('pg-boss', { with: { 'resolution-mode': 'import' } });
 export type PgBoss = InstanceType<PgBossModule['PgBoss']>;
@@ -88,6 +88,17 @@ export interface DeliveryJob {
 export interface EnqueueRequest extends DeliveryJobData {
   /** Not before this time (a retry's backoff); now when absent. */
   startAfter?: Date;
+}
+
+/** Work done in pg-boss's fetch statement (`fetchJobsWith`). */
+export interface FetchAlongside<X> {
+  /**
+   * The statement to run instead of `fetch` (pg-boss's fetch of the jobs: an UPDATE of its job
+   * table RETURNING them). It must return every row of `fetch`, with columns of its own added.
+   */
+  sql(fetch: Sql): Sql;
+  /** What it added to a fetched job's row. */
+  read(row: Readonly<Record<string, unknown>>): X;
 }
 
 /** New jobs may be there to fetch (`onJobsAvailable`). */
@@ -213,6 +224,14 @@ export interface DeliveryQueue {
   /** Up to `batchSize` due jobs, oldest first, now active under this process's claim. */
   fetchJobs(batchSize: number): Promise<DeliveryJob[]>;
   /**
+   * The same, with `alongside` run in the fetch's own statement (one round trip): each job comes
+   * with what `alongside` read from its row.
+   */
+  fetchJobsWith<X>(
+    batchSize: number,
+    alongside: FetchAlongside<X>,
+  ): Promise<Array<{ job: DeliveryJob; alongside: X }>>;
+  /**
    * Settles fetched jobs as done by deleting them (the delivery and its attempt rows are the
    * record); a job retried meanwhile (its claim lapsed) is left alone. With `tx`, inside that
    * transaction: the jobs are done exactly when the caller's work commits.
@@ -269,6 +288,7 @@ export async function createQueue(options: CreateQueueOptions): Promise<Delivery
     });
     fetchPool = createFetchPool({
       connectionString: options.db.connectionString,
+      schema: options.db.schema,
       max: options.max ?? 4,
       applicationName: `${String(common.application_name)}:fetch`,
       onError: options.onError,
@@ -415,11 +435,23 @@ export async function createQueue(options: CreateQueueOptions): Promise<Delivery
         batchSize,
         ...(fetchDb ? { db: fetchDb } : {}),
       });
+      return jobs.map(toDeliveryJob);
+    },
+
+    async fetchJobsWith(batchSize, alongside) {
+      // pg-boss builds its fetch and hands it to this db, which runs it inside `alongside`'s
+      // statement; pg-boss returns the rows as they come back, added columns and all.
+      const base = fetchDb ?? options.db;
+      const db = {
+        executeSql(text: string, values: unknown[] = []) {
+          const sql = alongside.sql({ text, values });
+          return base.executeSql(sql.text, sql.values);
+        },
+      };
+      const jobs = await boss.fetch<DeliveryJobData>(QUEUE, { batchSize, db });
       return jobs.map((job) => ({
-        id: job.id,
-        data: job.data,
-        retryCount: job.retryCount,
-        heartbeatSeconds: job.heartbeatSeconds ?? null,
+        job: toDeliveryJob(job),
+        alongside: alongside.read(job as unknown as Record<string, unknown>),
       }));
     },
 
@@ -466,13 +498,15 @@ export async function createQueue(options: CreateQueueOptions): Promise<Delivery
  * fetch joins the jobs it picked (LIMIT batch size) back to the job table, and with the default
  * an index probe per job looked dearer than reading the whole table, so below a few hundred
  * thousand rows every fetch hashed the job table, dead rows included, several times slower than
- * the probes (EXPLAIN ANALYZE). Only this statement
- * runs on these connections.
+ * the probes (EXPLAIN ANALYZE). Only the fetch runs on these connections (with the work
+ * `fetchJobsWith` adds to its statement), and their search_path is the runner's, for that work.
  *
  * Like pg-boss's own pool, these commit without waiting for the WAL flush (see createQueue).
  */
 function createFetchPool(options: {
   connectionString: string;
+  /** The runner's schema: a claim at fetch reads and writes its tables. */
+  schema: string | undefined;
   max: number;
   applicationName: string;
   onError?: (err: unknown) => void;
@@ -482,7 +516,10 @@ function createFetchPool(options: {
     max: options.max,
     idleTimeoutMillis: POOL_IDLE_TIMEOUT_MS,
     application_name: options.applicationName,
-    options: '-c synchronous_commit=off -c random_page_cost=1.1',
+    options: [
+      '-c synchronous_commit=off -c random_page_cost=1.1',
+      ...(options.schema ? [`-c search_path=${options.schema},public`] : []),
+    ].join(' '),
   });
   // An idle connection the server dropped errors on the pool; the next fetch opens another.
   pool.on('error', (err) => options.onError?.(err));
@@ -497,6 +534,20 @@ function namedStatements(pool: pg.Pool) {
       const result = await pool.query(name ? { name, text, values } : { text, values });
       return { rows: result.rows };
     },
+  };
+}
+
+function toDeliveryJob(job: {
+  id: string;
+  data: DeliveryJobData;
+  retryCount: number;
+  heartbeatSeconds?: number | null;
+}): DeliveryJob {
+  return {
+    id: job.id,
+    data: job.data,
+    retryCount: job.retryCount,
+    heartbeatSeconds: job.heartbeatSeconds ?? null,
   };
 }
 

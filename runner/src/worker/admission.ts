@@ -216,7 +216,8 @@ function noneHeld(): Record<HoldReason, number> {
   return { order: 0, disabled: 0, due: 0, circuit: 0, concurrency: 0, rate: 0 };
 }
 
-function emptyAdmission(): Admission {
+/** An admission that claimed and held nothing. */
+export function emptyAdmission(): Admission {
   return {
     claimed: [],
     held: noneHeld(),

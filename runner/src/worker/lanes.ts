@@ -113,6 +113,21 @@ export class EndpointLanes<T> {
     return slots * (this.settings.queueRounds + 1) - held;
   }
 
+  /**
+   * `room` for every lane there is, 0 for a stuck one; a lane not listed has the room of a new
+   * one (`room` of an unknown endpoint).
+   */
+  rooms(cap: number): Map<string, number> {
+    const rooms = new Map<string, number>();
+    for (const lane of this.lanes.values()) {
+      rooms.set(
+        lane.endpointId,
+        this.stuck(lane) ? 0 : Math.max(0, this.room(lane.endpointId, cap)),
+      );
+    }
+    return rooms;
+  }
+
   /** Claimed deliveries join their endpoint's lane; groups start while it has free slots. */
   add(endpointId: string, cap: number, items: readonly T[]): void {
     if (items.length === 0) return;

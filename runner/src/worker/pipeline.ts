@@ -18,9 +18,17 @@ import { withDbRetry } from '../db/retry.js';
 import type { DeliveryJob } from '../queue.js';
 import type { Delivery } from '../store/deliveries.js';
 import { getEndpointsByIds, type Endpoint } from '../store/endpoints.js';
-import { requeueDeferred, requeueWaiting, requeueWoken } from '../store/deliveryState/index.js';
+import {
+  claimAtFetch,
+  requeueDeferred,
+  requeueWaiting,
+  requeueWoken,
+  type ClaimAtFetchRoom,
+  type ClaimedAtFetch,
+} from '../store/deliveryState/index.js';
 import {
   admitBatch,
+  emptyAdmission,
   type Admission,
   type ClaimRequest,
   type KnownCircuit,
@@ -66,6 +74,12 @@ export interface InFlight {
   endpoint: Endpoint | null;
   /** The circuit as the admission read it (none: closed and clean, per the fast claim). */
   circuit: KnownCircuit | null;
+}
+
+/** A fetched job, with the delivery the claim at fetch claimed for it (null: none). */
+export interface FetchedJob {
+  job: DeliveryJob;
+  claimed: ClaimedAtFetch | null;
 }
 
 interface Recording {
@@ -149,6 +163,36 @@ export class DeliveryPipeline {
     this.heartbeat.stop();
     if (this.backlogTimer) clearInterval(this.backlogTimer);
     this.backlogTimer = null;
+  }
+
+  /**
+   * Fetches up to `batchSize` jobs, and in the same statement claims what the fast claim would
+   * claim now for endpoints whose lanes have room: a fresh lead's delivery goes from its job to
+   * its lane in one round trip. An endpoint with a backlog gets none claimed there (its backlog
+   * goes first), a stuck one none, any other at most its lane's room.
+   */
+  fetch(batchSize: number): Promise<FetchedJob[]> {
+    const cap = this.deps.config.endpointMaxInFlight;
+    const byEndpoint = this.lanes.rooms(cap);
+    for (const [endpointId, count] of this.claiming) {
+      const room = byEndpoint.get(endpointId) ?? this.lanes.room(endpointId, cap);
+      byEndpoint.set(endpointId, Math.max(0, room - count));
+    }
+    for (const endpointId of this.backlog.keys()) byEndpoint.set(endpointId, 0);
+    const room: ClaimAtFetchRoom = { byEndpoint, otherwise: this.lanes.room('', cap) };
+    return this.deps.queue
+      .fetchJobsWith(batchSize, claimAtFetch(room, this.deps.config.circuitBreakerThreshold > 0))
+      .then((fetched) => fetched.map(({ job, alongside }) => ({ job, claimed: alongside })));
+  }
+
+  /** Takes what `fetch` fetched: the claimed deliveries to their lanes, the rest to `take`. */
+  async takeFetched(fetched: readonly FetchedJob[]): Promise<void> {
+    const claimed = fetched.filter((item) => item.claimed !== null);
+    const rest = fetched.filter((item) => item.claimed === null).map((item) => item.job);
+    await Promise.all([
+      claimed.length > 0 ? this.placeClaimedAtFetch(claimed) : undefined,
+      rest.length > 0 ? this.take(rest) : undefined,
+    ]);
   }
 
   /**
@@ -244,11 +288,7 @@ export class DeliveryPipeline {
     try {
       await this.admit(jobs);
     } catch (error) {
-      this.heartbeat.release(jobs);
-      this.logger.error({ err: error, jobs: jobs.length }, 'claiming deliveries failed');
-      await this.deps.queue
-        .failJobs(jobs, error)
-        .catch((failure) => this.logger.error({ err: failure }, 'failing jobs failed'));
+      await this.giveBack(jobs, error, 'claiming deliveries failed');
     } finally {
       for (const job of jobs) {
         const { endpointId } = job.data;
@@ -272,7 +312,43 @@ export class DeliveryPipeline {
       }
     }
     const { admission, endpoints } = await this.claim(jobs, requests, probes);
+    await this.place(jobs, admission, endpoints);
+  }
 
+  /** The claim at fetch's deliveries, as if the fast claim had claimed them, to their lanes. */
+  private async placeClaimedAtFetch(fetched: readonly FetchedJob[]): Promise<void> {
+    const jobs = fetched.map((item) => item.job);
+    this.heartbeat.hold(jobs);
+    const admission = emptyAdmission();
+    for (const { claimed } of fetched) {
+      if (!claimed) continue;
+      const { delivery } = claimed;
+      admission.claimed.push(delivery);
+      admission.circuits.set(delivery.endpointId, {
+        circuitState: 'closed',
+        consecutiveFailures: claimed.failures,
+      });
+      admission.endpointVersions.set(delivery.endpointId, claimed.endpointVersion);
+    }
+    try {
+      const endpointIds = [...admission.endpointVersions.keys()];
+      const endpoints = await endpointsAsClaimed(this.deps, endpointIds, new Map(), admission);
+      await this.place(jobs, admission, endpoints);
+    } catch (error) {
+      // Their jobs' retries take the claims over (left to the job) and send them.
+      await this.giveBack(jobs, error, 'placing claimed deliveries failed');
+    }
+  }
+
+  /**
+   * A batch's claimed deliveries to their lanes (a deleted endpoint's recorded as failed); the
+   * jobs of the others are done.
+   */
+  private async place(
+    jobs: readonly DeliveryJob[],
+    admission: Admission,
+    endpoints: ReadonlyMap<string, Endpoint>,
+  ): Promise<void> {
     const byJob = new Map(jobs.map((job) => [job.id, job]));
     const claimedJobs = new Set<string>();
     const byEndpoint = new Map<string, InFlight[]>();
@@ -436,11 +512,7 @@ export class DeliveryPipeline {
     } catch (error) {
       // The attempts are not recorded: pg-boss retries the jobs, and the retry sends again.
       const jobs = group.map((item) => item.inFlight.job);
-      this.heartbeat.release(jobs);
-      this.logger.error({ err: error, deliveries: group.length }, 'recording attempts failed');
-      await this.deps.queue
-        .failJobs(jobs, error)
-        .catch((failure) => this.logger.error({ err: failure }, 'failing jobs failed'));
+      await this.giveBack(jobs, error, 'recording attempts failed');
       return;
     }
     const first = group[0].inFlight;
@@ -470,6 +542,19 @@ export class DeliveryPipeline {
     );
     this.heartbeat.release(jobs);
     return recorded;
+  }
+
+  /** Hands jobs whose work failed back to pg-boss, which retries them with backoff. */
+  private async giveBack(
+    jobs: readonly DeliveryJob[],
+    error: unknown,
+    what: string,
+  ): Promise<void> {
+    this.heartbeat.release(jobs);
+    this.logger.error({ err: error, jobs: jobs.length }, what);
+    await this.deps.queue
+      .failJobs(jobs, error)
+      .catch((failure) => this.logger.error({ err: failure }, 'failing jobs failed'));
   }
 
   private track(work: Promise<void>): void {

@@ -9,11 +9,11 @@ import type { Logger } from 'pino';
 
 import type { Config } from '../config.js';
 import type { Db } from '../db/types.js';
-import type { DeliveryJob, DeliveryQueue } from '../queue.js';
+import type { DeliveryQueue } from '../queue.js';
 import type { SecretBox } from '../store/secretBox.js';
 import { EndpointCache } from './endpointCache.js';
 import { Fetcher } from './fetcher.js';
-import { DeliveryPipeline } from './pipeline.js';
+import { DeliveryPipeline, type FetchedJob } from './pipeline.js';
 
 export interface WorkerDeps {
   db: Db;
@@ -62,9 +62,9 @@ export function createPipeline(workerDeps: WorkerDeps): DeliveryPipeline {
 export async function startWorker(workerDeps: WorkerDeps): Promise<RunningWorker> {
   const { queue, logger } = workerDeps;
   const pipeline = createPipeline(workerDeps);
-  const fetcher = new Fetcher<DeliveryJob>({
-    fetch: (batchSize) => queue.fetchJobs(batchSize),
-    handle: (jobs) => pipeline.take(jobs),
+  const fetcher = new Fetcher<FetchedJob>({
+    fetch: (batchSize) => pipeline.fetch(batchSize),
+    handle: (fetched) => pipeline.takeFetched(fetched),
     room: () => pipeline.room(),
     batchSize: workerDeps.batchSize ?? WORKER_BATCH_SIZE,
     pollIntervalMs: POLL_INTERVAL_MS,

@@ -113,6 +113,26 @@ test('a lane takes its slots and queueRounds rounds of them; one not seen yet, t
   expect(subject.room('ep_a', 100)).toBe(2);
 });
 
+test('rooms() lists every lane with its room, a stuck lane with none', () => {
+  const { subject, advance } = lanes();
+  subject.add('ep_slow', 2, ['s1', 's2']);
+  subject.add('ep_fast', 3, ['f1']);
+  expect(subject.rooms(100)).toEqual(
+    new Map([
+      ['ep_slow', 4],
+      ['ep_fast', 8],
+    ]),
+  );
+  advance(1000);
+  // Stuck: its further deliveries are deferred, so none may be claimed for it.
+  expect(subject.rooms(100)).toEqual(
+    new Map([
+      ['ep_slow', 0],
+      ['ep_fast', 8],
+    ]),
+  );
+});
+
 test('idle() resolves once nothing is queued or open, and every change is told', async () => {
   const { subject, started, changes } = lanes();
   subject.add('ep_a', 1, ['a1', 'a2']);

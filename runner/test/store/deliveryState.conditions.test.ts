@@ -1,13 +1,14 @@
 /**
  * The send conditions (store/deliveryState/conditions.ts) through both claims, on the database:
  * for each condition, true and false, what the fast claim does (claims the delivery, or leaves it
- * for the full admission) and what the full admission does (claims it, holds it for a reason,
- * supersedes it, or finds nothing of the job's to send). Each case runs on fresh rows, once per
- * claim, so the two never see each other's work.
+ * for the full admission), on its own and at fetch (in the fetch's statement), and what the full
+ * admission does (claims it, holds it for a reason, supersedes it, or finds nothing of the job's
+ * to send). Each case runs on fresh rows, once per claim, so they never see each other's work.
  */
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { admitFully, type Admission } from '../../src/worker/admission.js';
 import {
+  claimAtFetch,
   fastClaim,
   type ClaimRequest,
   type HoldReason,
@@ -313,6 +314,26 @@ function recordingQueue(): { queue: JobQueue; jobs: EnqueueRequest[] } {
   };
 }
 
+/**
+ * The claim at fetch over a stand-in for pg-boss's fetch (one job row asking for the delivery),
+ * with room to spare: the ids of the deliveries it claimed.
+ */
+async function claimedAtFetch(
+  request: ClaimRequest,
+  endpointId: string,
+  breakerEnabled: boolean,
+): Promise<string[]> {
+  const alongside = claimAtFetch({ byEndpoint: new Map(), otherwise: 10 }, breakerEnabled);
+  const { text, values } = alongside.sql({
+    text: `SELECT $1::text AS id, $4::int AS "retryCount",
+      jsonb_build_object('deliveryId', $2::text, 'endpointId', $3::text) AS data`,
+    values: [request.jobId, request.deliveryId, endpointId, request.jobRun],
+  });
+  const { rows } = await t.db.query(text, values);
+  expect(rows).toHaveLength(1);
+  return rows.flatMap((row) => alongside.read(row)?.delivery.id ?? []);
+}
+
 function heldReasons(admission: Admission): HoldReason[] {
   return (Object.entries(admission.held) as Array<[HoldReason, number]>)
     .filter(([, count]) => count > 0)
@@ -331,6 +352,19 @@ describe.each(CASES)('$condition $holds: $given', (c) => {
       expect(await row(rows.id)).toEqual({ status: 'sending', claim_job_id: rows.jobId });
     } else {
       expect(fast.claimed.size).toBe(0);
+      expect(await row(rows.id)).toEqual(before);
+    }
+  });
+
+  test(`claim at fetch ${c.fast}`, async () => {
+    const { rows, request } = await setUp(c);
+    const before = await row(rows.id);
+    const claimed = await claimedAtFetch(request, rows.endpointId, breakerEnabled);
+    if (c.fast === 'claims') {
+      expect(claimed).toEqual([rows.id]);
+      expect(await row(rows.id)).toEqual({ status: 'sending', claim_job_id: rows.jobId });
+    } else {
+      expect(claimed).toEqual([]);
       expect(await row(rows.id)).toEqual(before);
     }
   });

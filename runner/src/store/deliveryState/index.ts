@@ -11,8 +11,8 @@
  *
  * - create (create.ts): intake's deliveries and jobs, a Send test's delivery (created sending);
  *   backfill (replay.ts);
- * - claim (claim.ts): the fast claim and the full admission's claim, both by the send conditions
- *   (conditions.ts), which are defined once;
+ * - claim (claim.ts): the fast claim (on its own, or at fetch in the fetch's statement) and the
+ *   full admission's claim, all by the send conditions (conditions.ts), which are defined once;
  * - settle (settle.ts): succeeded, failed, or pending again with a retry job, then the hand-off;
  * - supersede and hand-off (order.ts), R4 order per endpoint and lead;
  * - requeue (requeue.ts): new jobs for deliveries that stay pending (held, deferred, woken,
@@ -26,10 +26,13 @@ export type { JobQueue } from './jobs.js';
 export { createDeliveries, createNewLead, createTestDelivery } from './create.js';
 export {
   claimAdmitted,
+  claimAtFetch,
   fastClaim,
   loadCandidates,
   probeTargets,
   type Candidate,
+  type ClaimAtFetchRoom,
+  type ClaimedAtFetch,
   type ClaimRequest,
 } from './claim.js';
 export { HOLD_ORDER, type HoldReason } from './conditions.js';
