@@ -7,12 +7,17 @@
 //   RUNS=3 LEADS=2000 node bench/latency-floor.js
 //   BENCH_API_NICE=10       the API at a lower CPU priority than the worker (bench/receivers.js)
 //   MIX='{"immediate":50}'  other sellers than P7's
+//   BUCKET_MS=100           finer buckets of the burst (default 500)
+//   SLOWEST=8               the slowest immediate deliveries, each with its lead's index, its
+//                           accept time in the burst and its phases
 //
 // For the immediate receivers' deliveries it prints accept → arrival for the worker and for the
 // floor, the worker's phases (from the database's own timestamps, kept by this tool's triggers on
 // the benchmark's database only), the same per half second of the burst, and the CPU each process
-// used over the run. A phase can be negative: the job's fetch may come before the load generator
+// used over the run, with the time each process's main thread ran and waited for a CPU
+// (/proc/<pid>/schedstat). A phase can be negative: the job's fetch may come before the load generator
 // has read the API's answer.
+const { readFileSync } = require('node:fs');
 const path = require('node:path');
 const { fork } = require('node:child_process');
 const pg = require('pg');
@@ -31,7 +36,19 @@ const LEADS = Number(process.env.LEADS || 2000);
 const RUNS = Number(process.env.RUNS || 3);
 const ROOT = path.join(__dirname, '..');
 const DATABASE = lib.ownDatabaseName('ld_bench_floor');
-const BUCKET_MS = 500;
+const BUCKET_MS = Number(process.env.BUCKET_MS || 500);
+const SLOWEST = Number(process.env.SLOWEST || 0);
+const PHASES = ['accept → fetch', 'fetch → claim', 'claim → send', 'send → arrival'];
+
+/** Each process's main thread: ns it ran and ns it waited runnable for a CPU (schedstat). */
+function mainThreadTimes(pids) {
+  return Object.fromEntries(
+    Object.entries(pids).map(([name, pid]) => {
+      const [ran, waited] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ').map(Number);
+      return [name, { ran, waited }];
+    }),
+  );
+}
 /** MIX='{"immediate":50}' changes P7's sellers (a diagnosis: what each class costs the worker). */
 const MIX = process.env.MIX ? JSON.parse(process.env.MIX) : P7_MIX;
 
@@ -126,6 +143,7 @@ async function run(receiver) {
       PostgreSQL: lib.postgresCpuSeconds(),
     });
     const accepted = new Map();
+    const waitsBefore = mainThreadTimes(pids);
     const before = cpu();
     const started = lib.wallMs();
     await lib.pool(LEADS, INTAKE_CONCURRENCY, (i) =>
@@ -139,6 +157,7 @@ async function run(receiver) {
     }, 120_000);
     const elapsedS = (lib.wallMs() - started) / 1000;
     const after = cpu();
+    const waitsAfter = mainThreadTimes(pids);
     const arrivals = await receiver.arrivals();
     // The worker's record of the last attempts may trail their arrival by a group commit.
     await lib.waitFor(async () => (await phasesOf(url)).size >= immediate.length, 10_000);
@@ -150,6 +169,7 @@ async function run(receiver) {
       const phase = phases.get(id);
       if (arrival === undefined || !phase) continue;
       rows.push({
+        index: entry.index,
         offset: entry.at - started,
         total: arrival - entry.at,
         floor: arrivals[`floor:${id}`] - entry.at,
@@ -169,8 +189,16 @@ async function run(receiver) {
     console.log(line('worker, immediate receivers', stats(rows, 'total')));
     console.log(line('floor, the same leads', stats(rows, 'floor')));
     console.log(line('floor, every delivery', floorAll));
-    for (const phase of ['accept → fetch', 'fetch → claim', 'claim → send', 'send → arrival']) {
+    for (const phase of PHASES) {
       console.log(line(`  ${phase}`, stats(rows, phase)));
+    }
+    const slowest = [...rows].sort((a, b) => b.total - a.total).slice(0, SLOWEST);
+    if (slowest.length > 0) console.log('  slowest: lead #, accepted at (ms), total (phases)');
+    for (const row of slowest) {
+      const phases = PHASES.map((phase) => row[phase].toFixed(1)).join(', ');
+      console.log(
+        `    #${row.index} at ${row.offset.toFixed(0)}: ${row.total.toFixed(1)} (${phases})`,
+      );
     }
     const buckets = new Map();
     for (const row of rows) {
@@ -181,9 +209,7 @@ async function run(receiver) {
     console.log('  by accept time (s): worker p50/p99, phases p99 (fetch, claim, send, arrival)');
     for (const [bucket, list] of [...buckets].sort((a, b) => a[0] - b[0])) {
       const total = stats(list, 'total');
-      const p99s = ['accept → fetch', 'fetch → claim', 'claim → send', 'send → arrival']
-        .map((phase) => stats(list, phase).p99.toFixed(0))
-        .join(', ');
+      const p99s = PHASES.map((phase) => stats(list, phase).p99.toFixed(0)).join(', ');
       console.log(
         `    ${((bucket * BUCKET_MS) / 1000).toFixed(1).padStart(5)}  ${total.p50.toFixed(0)}/${total.p99.toFixed(0)}  (${p99s})`,
       );
@@ -192,6 +218,13 @@ async function run(receiver) {
       `${name} ${(((after[name] - before[name]) / elapsedS) * 100).toFixed(0)}`;
     console.log(
       `  CPU, % of one core over ${elapsedS.toFixed(2)} s: ${Object.keys(after).map(share).join(', ')}`,
+    );
+    const ranWaited = (name) => {
+      const ms = (key) => ((waitsAfter[name][key] - waitsBefore[name][key]) / 1e6).toFixed(0);
+      return `${name} ${ms('ran')}/${ms('waited')}`;
+    };
+    console.log(
+      `  main threads, ms ran / waited for a CPU: ${Object.keys(pids).map(ranWaited).join(', ')}`,
     );
   } finally {
     await floor?.stop();
