@@ -88,11 +88,13 @@ const FAST_CLAIM_EXTRAS = `COALESCE((SELECT p.consecutive_failures FROM endpoint
 
 /** Where the claim at fetch puts a claimed delivery's columns in the fetched job's row. */
 const AT_FETCH_PREFIX = 'claimed.';
+/** Each column the claim at fetch returns, and its name in the row (prefixed once, here). */
 const AT_FETCH_COLUMNS = [
   ...DELIVERY_COLUMNS.split(',').map((column) => column.trim()),
   'p_failures',
   'e_version',
-];
+].map((column) => ({ column, key: `${AT_FETCH_PREFIX}${column}` }));
+const AT_FETCH_ID = `${AT_FETCH_PREFIX}id`;
 
 /** Which jobs of a fetch the claim at fetch may claim, per endpoint. */
 export interface ClaimAtFetchRoom {
@@ -138,7 +140,7 @@ export const claimSql = {
   claimAtFetch: (fetch: Sql, room: ClaimAtFetchRoom, breakerEnabled: boolean): Sql => {
     const at = (offset: number) => `$${fetch.values.length + offset}`;
     const claimedColumns = AT_FETCH_COLUMNS.map(
-      (column) => `cl.${column} AS "${AT_FETCH_PREFIX}${column}"`,
+      ({ column, key }) => `cl.${column} AS "${key}"`,
     ).join(', ');
     return {
       text: `WITH fetched AS (${fetch.text}),
@@ -305,9 +307,9 @@ export interface ClaimedAtFetch {
 
 /** The delivery a fetched job's row says the claim at fetch claimed for it, if any. */
 function readClaimedAtFetch(row: Readonly<Record<string, unknown>>): ClaimedAtFetch | null {
-  if (row[`${AT_FETCH_PREFIX}id`] == null) return null;
+  if (row[AT_FETCH_ID] == null) return null;
   const claimed: Record<string, unknown> = {};
-  for (const column of AT_FETCH_COLUMNS) claimed[column] = row[`${AT_FETCH_PREFIX}${column}`];
+  for (const { column, key } of AT_FETCH_COLUMNS) claimed[column] = row[key];
   const { p_failures: failures, e_version: endpointVersion } = claimed as {
     p_failures: number;
     e_version: string;
