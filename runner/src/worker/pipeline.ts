@@ -63,6 +63,12 @@ export const BACKLOG_CHECK_MS = 250;
 /** Deferred deliveries a stuck lane remembers, to queue as soon as it frees up. */
 export const REMEMBERED_PER_LANE = 1000;
 
+/**
+ * Tries of one fetch when the database fails it transiently; after them the fetch loop reports
+ * the error and waits its poll interval (a database that is down).
+ */
+const FETCH_TRIES = 3;
+
 /** Attempts recorded in one transaction at most (a larger group still goes whole). */
 export const MAX_RECORD_BATCH = 1000;
 
@@ -180,9 +186,13 @@ export class DeliveryPipeline {
     }
     for (const endpointId of this.backlog.keys()) byEndpoint.set(endpointId, 0);
     const room: ClaimAtFetchRoom = { byEndpoint, otherwise: this.lanes.room('', cap) };
-    return this.deps.queue
-      .fetchJobsWith(batchSize, claimAtFetch(room, this.deps.config.circuitBreakerThreshold > 0))
-      .then((fetched) => fetched.map(({ job, alongside }) => ({ job, claimed: alongside })));
+    const alongside = claimAtFetch(room, this.deps.config.circuitBreakerThreshold > 0);
+    // Two workers claiming one delivery through duplicate jobs can deadlock. The statement rolls
+    // back whole (nothing fetched, nothing claimed), so it is run again at once rather than
+    // failing into the fetch loop's pause, which would hold back every endpoint of the worker.
+    return withDbRetry(() => this.deps.queue.fetchJobsWith(batchSize, alongside), {
+      tries: FETCH_TRIES,
+    }).then((fetched) => fetched.map(({ job, alongside: claimed }) => ({ job, claimed })));
   }
 
   /** Takes what `fetch` fetched: the claimed deliveries to their lanes, the rest to `take`. */

@@ -121,3 +121,29 @@ test('a job with nothing to send is done at once, without an attempt', async () 
   expect(await jobState(duplicate[0])).toBe('deleted');
   expect(await attemptCount(ours.id)).toBe(1);
 });
+
+test('a fetch PostgreSQL chose as a deadlock victim is run again at once, claim and all', async () => {
+  const endpoint = await scenario.createEndpoint({ url: receiver.url });
+  const intake = await scenario.postLead();
+  const ours = intake.deliveries.find((d) => d.endpointId === endpoint.id)!;
+  let calls = 0;
+  const victimOnce: DeliveryQueue = {
+    ...runner.queue,
+    fetchJobsWith: async (batchSize, alongside) => {
+      calls += 1;
+      // Two workers claiming one delivery through duplicate jobs can deadlock; the statement
+      // rolled back whole, so nothing was fetched or claimed.
+      if (calls === 1) throw Object.assign(new Error('deadlock detected'), { code: '40P01' });
+      return runner.queue.fetchJobsWith(batchSize, alongside);
+    },
+  };
+  const pipeline = createPipeline(deps(victimOnce));
+  const fetched = await pipeline.fetch(10);
+  expect(calls).toBe(2);
+  const claimed = fetched.find(({ job }) => job.data.deliveryId === ours.id);
+  expect(claimed?.claimed?.delivery).toMatchObject({ id: ours.id, status: 'sending' });
+  await pipeline.takeFetched(fetched);
+  await pipeline.drained();
+  pipeline.stop();
+  expect((await scenario.delivery(ours.id)).status).toBe('succeeded');
+});
