@@ -168,9 +168,9 @@ export const SETTINGS = {
   },
   INTAKE_MAX_TRANSACTIONS: {
     type: 'integer 1–1000',
-    default: '2',
+    default: '1',
     description:
-      "lead intakes (new leads, meeting changes) an API process writes to the database at once; the rest wait their turn in the process. Few keep the database's CPU for the worker's claims and records during a burst; raise it for a database with many cores",
+      "lead intakes (new leads, meeting changes) an API process writes to the database at once; the rest wait their turn in the process. Few keep the database's CPU for the worker's claims and records during a burst, at the cost of the most leads a second one API process takes in; raise it for bulk intake or a database with many cores",
     parse: integer(1, 1000),
   },
   DATABASE_SCHEMA: {
