@@ -108,9 +108,13 @@ export class EndpointLanes<T> {
    */
   room(endpointId: string, cap: number): number {
     const lane = this.lanes.get(endpointId);
-    const slots = lane ? lane.cap : Math.max(1, cap);
-    const held = lane ? lane.queued.length + lane.openCount : 0;
-    return slots * (this.settings.queueRounds + 1) - held;
+    if (!lane) return this.newLaneRoom(cap);
+    return lane.cap * (this.settings.queueRounds + 1) - lane.queued.length - lane.openCount;
+  }
+
+  /** The room of a lane not seen yet, whose cap will be `cap`. */
+  newLaneRoom(cap: number): number {
+    return Math.max(1, cap) * (this.settings.queueRounds + 1);
   }
 
   /**

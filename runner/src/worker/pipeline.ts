@@ -5,11 +5,15 @@
  * are deleted in that same transaction. Fetching, sending and recording overlap, and nothing
  * waits for another endpoint: a slow receiver holds its own lane's slots and its own records.
  *
- *   take(jobs) ─┬─ stuck lane ─→ deferred: queued again for later, job done
- *               └─ backlog ─→ admission, as its lane has room ─┬─ claimed ─→ lane ─→ dispatch
- *                                                              │    (template) ─→ recorder
- *                                                              └─ held, superseded, nothing to
- *                                                                  send ─→ job done
+ *   fetch ─┬─ claimed at fetch (lane with room, no backlog) ──────────────┐
+ *          └─ take(jobs) ─┬─ stuck lane ─→ deferred: queued again for later, job done
+ *                         └─ backlog ─→ admission, as its lane has room ─┬─ claimed ─→ lane
+ *                                                                        │   ─→ dispatch
+ *                                                                        │   (template)
+ *                                                                        │   ─→ recorder
+ *                                                                        └─ held, superseded,
+ *                                                                            nothing to send
+ *                                                                            ─→ job done
  */
 import type { Logger } from 'pino';
 
@@ -185,7 +189,7 @@ export class DeliveryPipeline {
       byEndpoint.set(endpointId, Math.max(0, room - count));
     }
     for (const endpointId of this.backlog.keys()) byEndpoint.set(endpointId, 0);
-    const room: ClaimAtFetchRoom = { byEndpoint, otherwise: this.lanes.room('', cap) };
+    const room: ClaimAtFetchRoom = { byEndpoint, otherwise: this.lanes.newLaneRoom(cap) };
     const alongside = claimAtFetch(room, this.deps.config.circuitBreakerThreshold > 0);
     // Two workers claiming one delivery through duplicate jobs can deadlock. The statement rolls
     // back whole (nothing fetched, nothing claimed), so it is run again at once rather than

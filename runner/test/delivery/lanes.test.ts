@@ -105,6 +105,7 @@ test('deferred deliveries are remembered (up to a bound) and queued when the lan
 test('a lane takes its slots and queueRounds rounds of them; one not seen yet, the given cap', () => {
   const { subject, started } = lanes();
   expect(subject.room('ep_new', 3)).toBe(9);
+  expect(subject.newLaneRoom(3)).toBe(9);
   subject.add('ep_a', 2, ['a1', 'a2', 'a3', 'a4']);
   expect(subject.room('ep_a', 100)).toBe(2);
   subject.add('ep_a', 2, ['a5', 'a6']);
