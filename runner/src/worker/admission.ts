@@ -32,6 +32,7 @@ import {
   supersede,
   type Candidate,
   type ClaimRequest,
+  type FastClaim,
   type Held,
   type HoldReason,
   type JobQueue,
@@ -196,19 +197,34 @@ export async function admitBatch(
       ? await admitFully(db, queue, remaining, probes, options)
       : emptyAdmission();
   if (fast.claimed.size === 0) return full;
-  const circuits = new Map(full.circuits);
-  for (const [endpointId, consecutiveFailures] of fast.failures) {
-    if (!circuits.has(endpointId))
-      circuits.set(endpointId, { circuitState: 'closed', consecutiveFailures });
-  }
+  const claimedFast = fastClaimAdmission(fast);
   const order = new Map(requests.map((r, index) => [r.deliveryId, index]));
   return {
     ...full,
-    claimed: [...fast.claimed.values(), ...full.claimed].sort(
+    claimed: [...claimedFast.claimed, ...full.claimed].sort(
       (a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0),
     ),
-    circuits,
-    endpointVersions: new Map([...full.endpointVersions, ...fast.endpointVersions]),
+    // The full admission's reading of a circuit wins: it may have locked and changed it.
+    circuits: new Map([...claimedFast.circuits, ...full.circuits]),
+    endpointVersions: new Map([...full.endpointVersions, ...claimedFast.endpointVersions]),
+  };
+}
+
+/**
+ * What a fast claim (on its own or at fetch) claimed, as an admission: each endpoint's circuit
+ * closed, with the consecutive failures the claim read.
+ */
+export function fastClaimAdmission(fast: FastClaim): Admission {
+  return {
+    ...emptyAdmission(),
+    claimed: [...fast.claimed.values()],
+    circuits: new Map(
+      [...fast.failures].map(([endpointId, consecutiveFailures]) => [
+        endpointId,
+        { circuitState: 'closed' as const, consecutiveFailures },
+      ]),
+    ),
+    endpointVersions: new Map(fast.endpointVersions),
   };
 }
 
@@ -216,8 +232,7 @@ function noneHeld(): Record<HoldReason, number> {
   return { order: 0, disabled: 0, due: 0, circuit: 0, concurrency: 0, rate: 0 };
 }
 
-/** An admission that claimed and held nothing. */
-export function emptyAdmission(): Admission {
+function emptyAdmission(): Admission {
   return {
     claimed: [],
     held: noneHeld(),

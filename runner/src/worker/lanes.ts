@@ -108,8 +108,7 @@ export class EndpointLanes<T> {
    */
   room(endpointId: string, cap: number): number {
     const lane = this.lanes.get(endpointId);
-    if (!lane) return this.newLaneRoom(cap);
-    return lane.cap * (this.settings.queueRounds + 1) - lane.queued.length - lane.openCount;
+    return lane ? this.laneRoom(lane) : this.newLaneRoom(cap);
   }
 
   /** The room of a lane not seen yet, whose cap will be `cap`. */
@@ -119,15 +118,12 @@ export class EndpointLanes<T> {
 
   /**
    * `room` for every lane there is, 0 for a stuck one; a lane not listed has the room of a new
-   * one (`room` of an unknown endpoint).
+   * one (`newLaneRoom`).
    */
-  rooms(cap: number): Map<string, number> {
+  rooms(): Map<string, number> {
     const rooms = new Map<string, number>();
     for (const lane of this.lanes.values()) {
-      rooms.set(
-        lane.endpointId,
-        this.stuck(lane) ? 0 : Math.max(0, this.room(lane.endpointId, cap)),
-      );
+      rooms.set(lane.endpointId, this.stuck(lane) ? 0 : Math.max(0, this.laneRoom(lane)));
     }
     return rooms;
   }
@@ -150,6 +146,10 @@ export class EndpointLanes<T> {
   idle(): Promise<void> {
     if (this.queuedCount === 0 && this.openCount === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private laneRoom(lane: Lane<T>): number {
+    return lane.cap * (this.settings.queueRounds + 1) - lane.queued.length - lane.openCount;
   }
 
   private stuck(lane: Lane<T>): boolean {

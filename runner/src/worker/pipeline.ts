@@ -24,15 +24,16 @@ import type { Delivery } from '../store/deliveries.js';
 import { getEndpointsByIds, type Endpoint } from '../store/endpoints.js';
 import {
   claimAtFetch,
+  collectFastClaims,
   requeueDeferred,
   requeueWaiting,
   requeueWoken,
   type ClaimAtFetchRoom,
-  type ClaimedAtFetch,
+  type FastClaimed,
 } from '../store/deliveryState/index.js';
 import {
   admitBatch,
-  emptyAdmission,
+  fastClaimAdmission,
   type Admission,
   type ClaimRequest,
   type KnownCircuit,
@@ -89,7 +90,7 @@ export interface InFlight {
 /** A fetched job, with the delivery the claim at fetch claimed for it (null: none). */
 export interface FetchedJob {
   job: DeliveryJob;
-  claimed: ClaimedAtFetch | null;
+  claimed: FastClaimed | null;
 }
 
 interface Recording {
@@ -183,7 +184,7 @@ export class DeliveryPipeline {
    */
   fetch(batchSize: number): Promise<FetchedJob[]> {
     const cap = this.deps.config.endpointMaxInFlight;
-    const byEndpoint = this.lanes.rooms(cap);
+    const byEndpoint = this.lanes.rooms();
     for (const [endpointId, count] of this.claiming) {
       const room = byEndpoint.get(endpointId) ?? this.lanes.room(endpointId, cap);
       byEndpoint.set(endpointId, Math.max(0, room - count));
@@ -333,17 +334,9 @@ export class DeliveryPipeline {
   private async placeClaimedAtFetch(fetched: readonly FetchedJob[]): Promise<void> {
     const jobs = fetched.map((item) => item.job);
     this.heartbeat.hold(jobs);
-    const admission = emptyAdmission();
-    for (const { claimed } of fetched) {
-      if (!claimed) continue;
-      const { delivery } = claimed;
-      admission.claimed.push(delivery);
-      admission.circuits.set(delivery.endpointId, {
-        circuitState: 'closed',
-        consecutiveFailures: claimed.failures,
-      });
-      admission.endpointVersions.set(delivery.endpointId, claimed.endpointVersion);
-    }
+    const admission = fastClaimAdmission(
+      collectFastClaims(fetched.flatMap(({ claimed }) => claimed ?? [])),
+    );
     try {
       const endpointIds = [...admission.endpointVersions.keys()];
       const endpoints = await endpointsAsClaimed(this.deps, endpointIds, new Map(), admission);

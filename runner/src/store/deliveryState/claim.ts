@@ -261,6 +261,32 @@ export interface FastClaim {
   endpointVersions: Map<string, string>;
 }
 
+/** One delivery a fast claim claimed (on its own or at fetch), with what it read beside it. */
+export interface FastClaimed {
+  delivery: Delivery;
+  /** Consecutive failures on its endpoint (its circuit is closed). */
+  failures: number;
+  /** Its endpoint's row version, read by the claim. */
+  endpointVersion: string;
+}
+
+type FastClaimedRow = DeliveryRow & { p_failures: number; e_version: string };
+
+function readFastClaimed(row: FastClaimedRow): FastClaimed {
+  return { delivery: toDelivery(row), failures: row.p_failures, endpointVersion: row.e_version };
+}
+
+/** Fast-claimed deliveries, by delivery and by endpoint. */
+export function collectFastClaims(items: Iterable<FastClaimed>): FastClaim {
+  const fast: FastClaim = { claimed: new Map(), failures: new Map(), endpointVersions: new Map() };
+  for (const { delivery, failures, endpointVersion } of items) {
+    fast.claimed.set(delivery.id, delivery);
+    fast.failures.set(delivery.endpointId, failures);
+    fast.endpointVersions.set(delivery.endpointId, endpointVersion);
+  }
+  return fast;
+}
+
 /**
  * claimSql.fastClaim; a single statement, so it needs no transaction of its own, and must not
  * run inside one (its asynchronous commit would apply to the whole transaction).
@@ -270,19 +296,10 @@ export async function fastClaim(
   requests: readonly ClaimRequest[],
   breakerEnabled: boolean,
 ): Promise<FastClaim> {
-  if (requests.length === 0) {
-    return { claimed: new Map(), failures: new Map(), endpointVersions: new Map() };
-  }
+  if (requests.length === 0) return collectFastClaims([]);
   const { text, values } = claimSql.fastClaim(requests, breakerEnabled);
-  const { rows } = await db.query<DeliveryRow & { p_failures: number; e_version: string }>(
-    text,
-    values,
-  );
-  return {
-    claimed: new Map(rows.map((row) => [row.id, toDelivery(row)])),
-    failures: new Map(rows.map((row) => [row.endpoint_id, row.p_failures])),
-    endpointVersions: new Map(rows.map((row) => [row.endpoint_id, row.e_version])),
-  };
+  const { rows } = await db.query<FastClaimedRow>(text, values);
+  return collectFastClaims(rows.map(readFastClaimed));
 }
 
 /** The full admission's claim: the admitted requests, pending → sending. */
@@ -296,29 +313,12 @@ export async function claimAdmitted(
   return new Map(rows.map((row) => [row.id, toDelivery(row)]));
 }
 
-/** What the claim at fetch claimed for one fetched job. */
-export interface ClaimedAtFetch {
-  delivery: Delivery;
-  /** Consecutive failures on its endpoint (its circuit is closed). */
-  failures: number;
-  /** Its endpoint's row version, read by the claim. */
-  endpointVersion: string;
-}
-
 /** The delivery a fetched job's row says the claim at fetch claimed for it, if any. */
-function readClaimedAtFetch(row: Readonly<Record<string, unknown>>): ClaimedAtFetch | null {
+function readClaimedAtFetch(row: Readonly<Record<string, unknown>>): FastClaimed | null {
   if (row[AT_FETCH_ID] == null) return null;
   const claimed: Record<string, unknown> = {};
   for (const { column, key } of AT_FETCH_COLUMNS) claimed[column] = row[key];
-  const { p_failures: failures, e_version: endpointVersion } = claimed as {
-    p_failures: number;
-    e_version: string;
-  };
-  return {
-    delivery: toDelivery(claimed as unknown as DeliveryRow),
-    failures,
-    endpointVersion,
-  };
+  return readFastClaimed(claimed as unknown as FastClaimedRow);
 }
 
 /**
@@ -328,7 +328,7 @@ function readClaimedAtFetch(row: Readonly<Record<string, unknown>>): ClaimedAtFe
 export function claimAtFetch(
   room: ClaimAtFetchRoom,
   breakerEnabled: boolean,
-): FetchAlongside<ClaimedAtFetch | null> {
+): FetchAlongside<FastClaimed | null> {
   return {
     sql: (fetch) => claimSql.claimAtFetch(fetch, room, breakerEnabled),
     read: readClaimedAtFetch,

@@ -27,13 +27,15 @@ export { createDeliveries, createNewLead, createTestDelivery } from './create.js
 export {
   claimAdmitted,
   claimAtFetch,
+  collectFastClaims,
   fastClaim,
   loadCandidates,
   probeTargets,
   type Candidate,
   type ClaimAtFetchRoom,
-  type ClaimedAtFetch,
   type ClaimRequest,
+  type FastClaim,
+  type FastClaimed,
 } from './claim.js';
 export { HOLD_ORDER, type HoldReason } from './conditions.js';
 export {
