@@ -21,6 +21,19 @@ const RUNNER_MALLOC_ARENA_MAX = process.env.BENCH_MALLOC_ARENA_MAX ?? '2';
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const wallMs = () => performance.timeOrigin + performance.now();
 
+/**
+ * How many times the scenarios reported by their median run (P1, its raw loop, P3, P7) are run:
+ * on a shared 2-core VM one run of the same code moves a lot (bench/history.md). BENCH_RUNS
+ * changes it.
+ */
+const RUNS = Math.max(1, Number(process.env.BENCH_RUNS || 3));
+
+/** The run whose `key` is the median (the lower middle one for an even count). */
+function medianBy(runs, key) {
+  const sorted = [...runs].sort((a, b) => key(a) - key(b));
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
 function percentile(sorted, p) {
   if (sorted.length === 0) return NaN;
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
@@ -267,6 +280,7 @@ async function waitFor(check, timeoutMs, intervalMs = 50) {
 
 module.exports = {
   ROOT,
+  RUNS,
   RUNNER_MALLOC_ARENA_MAX,
   RUNNER_NODE_FLAGS,
   PROVIDER_KEY,
@@ -274,6 +288,7 @@ module.exports = {
   cpuSeconds,
   createDatabase,
   dropDatabase,
+  medianBy,
   ownDatabaseName,
   percentile,
   pool,

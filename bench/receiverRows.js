@@ -17,12 +17,11 @@ const P9_ENDPOINTS = 1000;
 const P9_DELAY_MS = 1000;
 
 /**
- * P7's burst is run this many times per version, interleaved, and reported by its median run (by
+ * P7's burst is run lib.RUNS times per version, interleaved, and reported by its median run (by
  * the immediate receivers' p99) with every run's p99: one run's p99 is its fourth-slowest of 320
  * deliveries, and single runs of the same code spread by a factor of three (bench/history.md).
- * BENCH_RUNS changes it, as for P1 and P3.
  */
-const P7_RUNS = Math.max(1, Number(process.env.BENCH_RUNS || 3));
+const P7_RUNS = lib.RUNS;
 
 const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 /** Milliseconds below a second, seconds above: the old code's figures are seconds. */
@@ -36,11 +35,8 @@ const p50p99 = (stats) => `${duration(stats.p50)} / ${duration(stats.p99)}`;
 
 /** The run whose immediate receivers' p99 is the median, with every run's p99 (`p99s`). */
 function medianP7(runs) {
-  const byP99 = [...runs].sort((a, b) => a.classes.immediate.p99 - b.classes.immediate.p99);
-  return {
-    ...byP99[Math.floor((byP99.length - 1) / 2)],
-    p99s: runs.map((run) => run.classes.immediate.p99),
-  };
+  const p99 = (run) => run.classes.immediate.p99;
+  return { ...lib.medianBy(runs, p99), p99s: runs.map(p99) };
 }
 
 function p7Rows(label, p7) {

@@ -26,11 +26,11 @@ const selected = (group) => ONLY.length === 0 || ONLY.includes(group);
 const CLASSIC_GROUPS = ['P1', 'P2', 'P3', 'P4', 'P5', 'E1'];
 const RECEIVER_GROUPS = ['P7', 'P8', 'P9'];
 /**
- * P1, its raw loop and P3 are each run this many times and reported by their median run: on this
+ * P1, its raw loop and P3 are each run RUNS times and reported by their median run: on this
  * shared 2-core VM one run of the same code moves by ±10% (bench/history.md), and P1's first run
- * in a process was the slowest of three in every session measured. BENCH_RUNS changes it.
+ * in a process was the slowest of three in every session measured.
  */
-const RUNS = Math.max(1, Number(process.env.BENCH_RUNS || 3));
+const { RUNS } = lib;
 const RECEIVER_WARM_UP_REQUESTS = 20_000;
 
 async function repeated(run) {
@@ -39,11 +39,8 @@ async function repeated(run) {
   return runs;
 }
 
-/** The run with the median throughput (the lower middle one for an even count). */
-function median(runs) {
-  const sorted = [...runs].sort((a, b) => a.perSecond - b.perSecond);
-  return sorted[Math.floor((sorted.length - 1) / 2)];
-}
+/** The run with the median throughput. */
+const median = (runs) => lib.medianBy(runs, (run) => run.perSecond);
 
 const runsOf = (runs) => `runs ${runs.map((run) => fmt(run.perSecond)).join(', ')}`;
 const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
